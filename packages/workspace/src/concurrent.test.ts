@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { WorkspaceEvent } from './events.js'
+import { WorkspaceCrdt } from './workspace-crdt.js'
+import { H, paths, replica, sync, text } from './test-helpers.js'
+import type { DeviceId, FileId } from '@skein/core'
+
+/** Two replicas that start from the same synced state. */
+function pair() {
+  const a = replica('A', 1)
+  const b = replica('B', 2)
+  return { a, b }
+}
+
+describe('concurrent cases', () => {
+  it('WS1 rename vs rename: one name wins, same on both, no duplicate', () => {
+    const { a, b } = pair()
+    const id = a.ws.createFile('n.md', text())
+    sync(a, b)
+    a.ws.rename(id, 'from-a.md')
+    b.ws.rename(id, 'from-b.md')
+    sync(a, b)
+    expect(paths(a)).toEqual(paths(b))
+    expect(paths(a).length).toBe(1)
+    expect(['from-a.md', 'from-b.md']).toContain(a.ws.getPath(id))
+  })
+
+  it('WS1 rename vs content edit: both survive', () => {
+    const { a, b } = pair()
+    const id = a.ws.createFile('n.md', text())
+    sync(a, b)
+    a.ws.rename(id, 'renamed.md')
+    b.ws.updateContent(id, { hash: H('b'), size: 9, mtime: 5 })
+    sync(a, b)
+    for (const r of [a, b]) {
+      expect(r.ws.getPath(id)).toBe('renamed.md')
+      expect(r.ws.get(id)).toMatchObject({ hash: H('b'), size: 9 })
+    }
+  })
+
+  it('WS4 move A into B while B moves into A: smallest id attached to root, identical on both', () => {
+    const { a, b } = pair()
+    const x = a.ws.createFolder('A')
+    const y = a.ws.createFolder('B')
+    const f = a.ws.createFile('A/inner.md', text())
+    sync(a, b)
+    a.ws.move(x, y)
+    b.ws.move(y, x)
+    sync(a, b)
+    expect(paths(a)).toEqual(paths(b))
+    const [small, big] = x < y ? [x, y] : [y, x]
+    expect(a.ws.getPath(small)).toBe(a.ws.get(small)!.name)
+    expect(a.ws.getPath(big)).toBe(`${a.ws.get(small)!.name}/${a.ws.get(big)!.name}`)
+    expect(a.ws.getPath(f)).toMatch(/inner\.md$/)
+    // A fresh replica rebuilding from the state agrees (no repair writes needed).
+    const c = replica('C', 3)
+    sync(a, c)
+    expect(paths(c)).toEqual(paths(a))
+  })
+
+  it('WS6 delete folder vs create file inside it: the file shows under lost+found', () => {
+    const { a, b } = pair()
+    const d = a.ws.createFolder('proj')
+    sync(a, b)
+    const f = b.ws.createFile('proj/new.md', text())
+    a.ws.delete(d)
+    const eventsA: WorkspaceEvent[] = []
+    a.ws.observe((e) => eventsA.push(...e))
+    sync(a, b)
+    expect(paths(a)).toEqual(paths(b))
+    expect(a.ws.getPath(f)).toBe('lost+found/new.md')
+    expect(eventsA).toContainEqual(
+      expect.objectContaining({ type: 'created', id: f, path: 'lost+found/new.md' }),
+    )
+    // Restoring the folder moves the file back where it was created.
+    a.ws.restore(d)
+    expect(a.ws.getPath(f)).toBe('proj/new.md')
+  })
+
+  it('WS7 two devices create the same path: one folder, two files with a deterministic suffix', () => {
+    const { a, b } = pair()
+    const fa = a.ws.createFile('notes/today.md', text(H('a')))
+    const fb = b.ws.createFile('notes/today.md', text(H('b')))
+    sync(a, b)
+    expect(paths(a)).toEqual(paths(b))
+    expect(
+      [...a.ws.pathMap().keys()].filter((p) => p.startsWith('notes') && !p.includes('/')).length,
+    ).toBe(1)
+    const got = [a.ws.getPath(fa), a.ws.getPath(fb)].sort()
+    expect(got).toEqual(['notes/today (2).md', 'notes/today.md'])
+  })
+
+  it('WS5 case-colliding names Note.md / note.md get a deterministic suffix', () => {
+    const { a, b } = pair()
+    const n1 = a.ws.createFile('Note.md', text())
+    const n2 = b.ws.createFile('note.md', text())
+    sync(a, b)
+    expect(paths(a)).toEqual(paths(b))
+    const shown = [a.ws.getPath(n1), a.ws.getPath(n2)].sort()
+    expect(shown).toEqual(
+      shown[0] === 'Note.md' ? ['Note.md', 'note (2).md'] : ['Note (2).md', 'note.md'],
+    )
+    // Deleting the winner frees the plain name for the other one, with an event.
+    const winner = a.ws.findByPath('note.md')!
+    const loser = winner === n1 ? n2 : n1
+    const events: WorkspaceEvent[] = []
+    a.ws.observe((e) => events.push(...e))
+    a.ws.delete(winner)
+    expect(a.ws.getPath(loser)).toBe(a.ws.get(loser)!.name)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'renamed', id: loser }))
+  })
+
+  it('WS5 NFC vs NFD names collide and are suffixed; a real "x (2)" is skipped', () => {
+    const { a, b } = pair()
+    const nfc = a.ws.createFile('caf\u00e9.md', text())
+    a.ws.createFile('cafe\u0301 (2).md', text())
+    sync(a, b)
+    // A raw peer writes an NFD name directly.
+    b.doc.transact(() => {
+      const m = new Y.Map<unknown>()
+      for (const [k, v] of Object.entries({
+        name: 'cafe\u0301.md',
+        parent: '',
+        kind: 'text',
+        createdAt: Date.now() + 10,
+      }))
+        m.set(k, v)
+      b.ws.files.set('nfdentry', m)
+    })
+    sync(a, b)
+    expect(paths(a)).toEqual(paths(b))
+    expect(a.ws.getPath(nfc)).toBe('café.md')
+    expect(a.ws.getPath('nfdentry' as FileId)).toBe('café (3).md')
+  })
+
+  it('WS6 a real root entry named lost+found yields to the recovery folder', () => {
+    const { a, b } = pair()
+    const real = a.ws.createFolder('lost+found')
+    const d = a.ws.createFolder('gone')
+    sync(a, b)
+    const orphan = b.ws.createFile('gone/x.md', text())
+    a.ws.delete(d)
+    sync(a, b)
+    expect(a.ws.getPath(orphan)).toBe('lost+found/x.md')
+    expect(a.ws.getPath(real)).toBe('lost+found (2)')
+    expect(paths(a)).toEqual(paths(b))
+  })
+
+  it('WS13 conflicts recorded on one device are visible on another', () => {
+    const { a, b } = pair()
+    const f = a.ws.createFile('n.md', text())
+    const copy = a.ws.createFile('n.conflict-A-20260101-000000.md', text())
+    a.ws.recordConflict({ file: f, kind: 'edit', copy })
+    sync(a, b)
+    expect(b.ws.conflicts()).toEqual([
+      expect.objectContaining({
+        file: f,
+        copy,
+        kind: 'edit',
+        device: 'A',
+        path: 'n.md',
+        resolved: false,
+      }),
+    ])
+    b.ws.resolveConflict(b.ws.conflicts()[0]!.id)
+    sync(a, b)
+    expect(a.ws.conflicts()[0]!.resolved).toBe(true)
+  })
+
+  it('WS3 a rebuilt view equals the incremental one after remote updates', () => {
+    const { a, b } = pair()
+    for (let i = 0; i < 20; i++) a.ws.createFile(`x${i % 4}/f${i}.md`, text())
+    sync(a, b)
+    b.ws.rename(b.ws.findByPath('x1')!, 'X0')
+    sync(a, b)
+    const fresh = new WorkspaceCrdt(a.doc, { device: 'Z' as DeviceId })
+    expect([...fresh.pathMap()].sort()).toEqual([...a.ws.pathMap()].sort())
+  })
+})

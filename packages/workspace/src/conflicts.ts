@@ -1,0 +1,53 @@
+import type * as Y from 'yjs'
+import { isFileId, newFileId, type DeviceId } from '@skein/core'
+import { CONFLICTS_KEY, type ConflictRecord } from './schema.js'
+
+const KINDS = new Set(['edit', 'delete', 'name', 'join', 'binary'])
+
+/** The `conflicts` map of a workspace: id → immutable record (plain values), read defensively. */
+export class ConflictLog {
+  private readonly map: Y.Map<unknown>
+
+  constructor(doc: Y.Doc) {
+    this.map = doc.getMap(CONFLICTS_KEY)
+  }
+
+  add(record: Omit<ConflictRecord, 'id' | 'resolved'>): string {
+    const id = newFileId() as string
+    this.map.set(id, {
+      file: record.file,
+      kind: record.kind,
+      device: record.device,
+      time: record.time,
+      path: record.path,
+      ...(record.copy ? { copy: record.copy } : {}),
+      resolved: false,
+    })
+    return id
+  }
+
+  resolve(id: string): void {
+    const v = this.map.get(id)
+    if (v && typeof v === 'object') this.map.set(id, { ...v, resolved: true })
+  }
+
+  all(): ConflictRecord[] {
+    const out: ConflictRecord[] = []
+    this.map.forEach((value, id) => {
+      if (!value || typeof value !== 'object') return
+      const v = value as Record<string, unknown>
+      if (!isFileId(v.file) || typeof v.kind !== 'string' || !KINDS.has(v.kind)) return
+      out.push({
+        id,
+        file: v.file,
+        kind: v.kind as ConflictRecord['kind'],
+        device: (typeof v.device === 'string' ? v.device : '') as DeviceId,
+        time: typeof v.time === 'number' ? v.time : 0,
+        copy: isFileId(v.copy) ? v.copy : undefined,
+        path: typeof v.path === 'string' ? v.path : '',
+        resolved: v.resolved === true,
+      })
+    })
+    return out.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))
+  }
+}
