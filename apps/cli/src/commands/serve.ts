@@ -1,0 +1,156 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { createConsoleLogger } from '@skein/core'
+import { FsBlobStore, SyncServer } from '@skein/server'
+import { LevelDocStore } from '@skein/store-leveldb'
+import { bool, num, str, type Command } from '../command.js'
+import { UsageError } from '../exit-codes.js'
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
+
+/** Reads the HMAC secret from a file, or creates one (0600) under the data dir. */
+export function loadSecret(secretFile: string | undefined, dataDir: string): string {
+  const path = secretFile ? resolve(secretFile) : join(dataDir, 'secret')
+  if (existsSync(path)) {
+    const secret = readFileSync(path, 'utf8').trim()
+    if (secret.length < 16)
+      throw new UsageError(`${path}: the secret must be at least 16 characters`)
+    return secret
+  }
+  if (secretFile)
+    throw new UsageError(
+      `--secret-file ${secretFile}: no such file; create it with a long random string`,
+    )
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(path, secret + '\n', { mode: 0o600 })
+  chmodSync(path, 0o600)
+  return secret
+}
+
+/** A running server with its store, for `serve` and `start`. */
+export async function startServer(opts: {
+  host: string
+  port: number
+  data: string
+  auth: 'open' | 'token'
+  secretFile?: string
+  quiet?: boolean
+}) {
+  if (opts.auth === 'open' && !LOOPBACK.test(opts.host)) {
+    throw new UsageError(
+      `--auth open is refused on non-loopback host ${opts.host}: anyone on the network could read and write; use --auth token`,
+    )
+  }
+  const data = resolve(opts.data)
+  mkdirSync(join(data, 'blobs'), { recursive: true })
+  const store = new LevelDocStore(join(data, 'db'))
+  const auth =
+    opts.auth === 'open'
+      ? ({ mode: 'open' } as const)
+      : ({ mode: 'token', secret: loadSecret(opts.secretFile, data) } as const)
+  const server = new SyncServer({
+    host: opts.host,
+    port: opts.port,
+    auth,
+    store,
+    blobs: new FsBlobStore(join(data, 'blobs')),
+    logger: opts.quiet ? undefined : createConsoleLogger({ level: 'warn' }),
+  })
+  try {
+    await server.listen()
+  } catch (e) {
+    await store.close().catch(() => undefined)
+    throw e
+  }
+  return {
+    server,
+    url: `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${server.port}`,
+  }
+}
+
+export const serve: Command = {
+  spec: {
+    name: 'serve',
+    summary:
+      'Run the Skein sync server with LevelDB and a blob folder under --data. Prints "listening on ws://HOST:PORT".',
+    positionals: [],
+    flags: {
+      host: {
+        type: 'string',
+        desc: 'interface to bind',
+        default: '127.0.0.1',
+        env: 'SKEIN_HOST',
+        config: 'host',
+      },
+      port: {
+        type: 'number',
+        desc: 'TCP port (0 = any free port)',
+        default: 4321,
+        env: 'SKEIN_PORT',
+        config: 'port',
+      },
+      data: {
+        type: 'string',
+        desc: 'data directory (LevelDB, blobs, secret)',
+        default: '.skein-data',
+        env: 'SKEIN_DATA',
+        config: 'data',
+      },
+      auth: {
+        type: 'string',
+        choices: ['open', 'token'],
+        desc: 'open (loopback only) or signed tokens',
+        default: 'open',
+        env: 'SKEIN_AUTH',
+        config: 'auth',
+      },
+      'secret-file': {
+        type: 'string',
+        desc: 'file holding the token-signing secret (default: <data>/secret, created if missing)',
+        env: 'SKEIN_SECRET_FILE',
+        config: 'secretFile',
+      },
+      'backup-to': {
+        type: 'string',
+        desc: 'take snapshots of every workspace to this URL (file path or s3://bucket/prefix)',
+        env: 'SKEIN_BACKUP_TO',
+        config: 'backupTo',
+      },
+      'backup-every': {
+        type: 'duration',
+        desc: 'snapshot interval with --backup-to',
+        default: '15m',
+        env: 'SKEIN_BACKUP_EVERY',
+        config: 'backupEvery',
+      },
+      web: { type: 'boolean', desc: 'serve the browser editor at / (when built)' },
+      quiet: { type: 'boolean', desc: 'only print the listening line and errors' },
+    },
+  },
+  async run(ctx) {
+    const port = num(ctx.flags.port) ?? 4321
+    if (!Number.isInteger(port) || port > 65535)
+      throw new UsageError(`--port: ${port} is not a TCP port (0-65535)`)
+    if (str(ctx.flags['backup-to']))
+      ctx.err(
+        'skein: note: --backup-to is not available in this build yet; serving without scheduled backups',
+      )
+    const { server, url } = await startServer({
+      host: str(ctx.flags.host) ?? '127.0.0.1',
+      port,
+      data: str(ctx.flags.data) ?? '.skein-data',
+      auth: (str(ctx.flags.auth) ?? 'open') as 'open' | 'token',
+      secretFile: str(ctx.flags['secret-file']),
+      quiet: bool(ctx.flags.quiet),
+    })
+    ctx.out(`listening on ${url}`)
+    await new Promise<void>((resolveWait) =>
+      ctx.signal.addEventListener('abort', () => resolveWait(), { once: true }),
+    )
+    ctx.err('skein: shutting down')
+    await server.close()
+    return 0
+  },
+}
