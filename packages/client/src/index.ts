@@ -1,1 +1,7 @@
-export {}
+export { SyncClient } from './sync-client.js'
+export { DocHandle } from './doc-handle.js'
+export { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay } from './options.js'
+export type { SyncClientOptions, WebSocketConstructor, WebSocketLike } from './options.js'
+export { RemoteOrigin } from './status.js'
+export type { DocStatus, ConnectionStatus } from './status.js'
+export { uploadBlob, downloadBlob, blobExists, blobUrl } from './blobs.js'

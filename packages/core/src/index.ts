@@ -26,3 +26,8 @@ export {
 } from './paths.js'
 export { systemClock, compactTimestamp } from './clock.js'
 export type { Clock } from './clock.js'
+export { docWorkspace } from './store/doc-store.js'
+export type { DocStore, StoredDoc, DocChange, ChangePage } from './store/doc-store.js'
+export { MemoryDocStore } from './store/memory-doc-store.js'
+export type { BlobStore, BlobInfo, BlobBody } from './store/blob-store.js'
+export { MemoryBlobStore } from './store/memory-blob-store.js'

@@ -1,1 +1,7 @@
-export {}
+export { SyncServer } from './server.js'
+export { DEFAULT_SYNC_SERVER_OPTIONS } from './options.js'
+export type { SyncServerOptions, AuthMode } from './options.js'
+export { FsBlobStore } from './fs-blob-store.js'
+export { ServerMetrics } from './metrics.js'
+export { signToken, verifyToken, CloseCode } from '@skein/protocol'
+export type { TokenClaims } from '@skein/protocol'
