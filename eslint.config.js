@@ -80,6 +80,7 @@ export default tseslint.config(
       'test/artifacts/**',
       'apps/web/public/**',
       '**/*.cjs',
+      'apps/cli/bin/**',
       'eslint.config.js',
       'vitest.config.ts',
     ],
