@@ -60,7 +60,12 @@ export function resolveFlags(
     }
     const fromFile = f.config && file ? file.values[f.config] : undefined
     if (fromFile !== undefined) {
-      out[name] = coerceFrom(`${file?.path} setting "${f.config}"`, name, f, typeof fromFile === 'string' ? fromFile : JSON.stringify(fromFile))
+      out[name] = coerceFrom(
+        `${file?.path} setting "${f.config}"`,
+        name,
+        f,
+        typeof fromFile === 'string' ? fromFile : JSON.stringify(fromFile),
+      )
       continue
     }
     if (f.default !== undefined)

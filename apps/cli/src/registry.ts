@@ -30,4 +30,24 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'apply a retention policy to snapshots',
     load: async () => (await import('./commands/snapshots.js')).pruneCmd,
   },
+  sync: {
+    summary: 'keep a folder in sync with a workspace (device agent, foreground)',
+    load: async () => (await import('./commands/sync.js')).sync,
+  },
+  status: {
+    summary: 'sync status of a folder',
+    load: async () => (await import('./commands/status.js')).status,
+  },
+  conflicts: {
+    summary: 'conflicts found in a folder',
+    load: async () => (await import('./commands/status.js')).conflicts,
+  },
+  trash: {
+    summary: 'files moved to the trash by remote deletes',
+    load: async () => (await import('./commands/status.js')).trash,
+  },
+  'trash restore': {
+    summary: 'put a trashed file back',
+    load: async () => (await import('./commands/status.js')).trashRestore,
+  },
 }

@@ -56,7 +56,7 @@ export async function startServer(opts: {
     auth,
     store,
     blobs: new FsBlobStore(join(data, 'blobs')),
-    logger: opts.quiet ? undefined : createConsoleLogger({ level: 'warn' }),
+    ...(opts.quiet ? {} : { logger: createConsoleLogger({ level: 'warn' }) }),
   })
   try {
     await server.listen()

@@ -1,0 +1,133 @@
+import { resolve } from 'node:path'
+import { StateStore } from '@skein/agent'
+import { bool, type Command } from '../command.js'
+import { UsageError } from '../exit-codes.js'
+import { readStatus } from '../status-file.js'
+
+const dirArg = [{ name: 'DIR', required: true, desc: 'a folder synced by "skein sync"' }]
+
+function published(dir: string) {
+  const root = resolve(dir)
+  const s = readStatus(root)
+  if (!s)
+    throw new UsageError(
+      `${root} has no Skein state (.skein/status.json); run "skein sync ${dir} …" first`,
+    )
+  return s
+}
+
+export const status: Command = {
+  spec: {
+    name: 'status',
+    summary: 'Show the sync status of a folder (from its running or last agent).',
+    positionals: dirArg,
+    flags: { json: { type: 'boolean', desc: 'print JSON' } },
+  },
+  async run(ctx) {
+    const s = published(ctx.positionals[0] as string)
+    if (bool(ctx.flags.json)) {
+      ctx.out(
+        JSON.stringify({
+          running: s.running,
+          pid: s.pid,
+          updatedAt: s.updatedAt,
+          server: s.server,
+          workspace: s.workspace,
+          device: s.device,
+          ...s.status,
+          conflicts: s.conflicts.length,
+        }),
+      )
+      return 0
+    }
+    const st = s.status
+    ctx.out(`agent:      ${s.running ? `running (pid ${s.pid})` : 'not running'}`)
+    ctx.out(`server:     ${s.server}  workspace ${s.workspace}  device ${s.device}`)
+    ctx.out(
+      `connection: ${String(st.connection)}  state ${String(st.state)}${st.pausedReason ? ` (${String(st.pausedReason)})` : ''}`,
+    )
+    ctx.out(`pending:    ${String(st.pendingFiles)} files`)
+    ctx.out(`conflicts:  ${s.conflicts.length}`)
+    ctx.out(
+      `last sync:  ${typeof st.lastSync === 'number' ? new Date(st.lastSync).toISOString() : 'never'}`,
+    )
+    return 0
+  },
+}
+
+export const conflicts: Command = {
+  spec: {
+    name: 'conflicts',
+    summary: 'List the conflicts the agent found in a folder.',
+    positionals: dirArg,
+    flags: { json: { type: 'boolean', desc: 'print JSON' } },
+  },
+  async run(ctx) {
+    const s = published(ctx.positionals[0] as string)
+    if (bool(ctx.flags.json)) ctx.out(JSON.stringify(s.conflicts))
+    else if (s.conflicts.length === 0) ctx.out('no conflicts')
+    else
+      for (const c of s.conflicts)
+        ctx.out(
+          `${String(c.path)}: ${String(c.kind)} conflict (${String(c.policy)})${c.copyPath ? ` → other version in ${String(c.copyPath)}` : ''}`,
+        )
+    return s.conflicts.length ? 3 : 0
+  },
+}
+
+async function openStore(dir: string): Promise<StateStore> {
+  const root = resolve(dir)
+  const s = readStatus(root)
+  if (s?.running)
+    throw new UsageError(
+      `the agent for ${root} is running (pid ${s.pid}); stop it (Ctrl-C) before using the trash`,
+    )
+  try {
+    return await StateStore.open(root)
+  } catch (e) {
+    throw new UsageError(`cannot open ${root}/.skein: ${(e as Error).message}`)
+  }
+}
+
+export const trash: Command = {
+  spec: {
+    name: 'trash',
+    summary: 'List files that remote deletes moved to the trash.',
+    positionals: dirArg,
+    flags: { json: { type: 'boolean', desc: 'print JSON' } },
+  },
+  async run(ctx) {
+    const store = await openStore(ctx.positionals[0] as string)
+    try {
+      const items = await store.listTrash()
+      if (bool(ctx.flags.json)) ctx.out(JSON.stringify(items))
+      else if (items.length === 0) ctx.out('trash is empty')
+      else for (const t of items) ctx.out(`${t.path}`)
+    } finally {
+      await store.close()
+    }
+    return 0
+  },
+}
+
+export const trashRestore: Command = {
+  spec: {
+    name: 'trash restore',
+    summary: 'Put a trashed file back at its path (the next "skein sync" uploads it).',
+    positionals: [...dirArg, { name: 'PATH', required: true, desc: 'the path the file had' }],
+    flags: {},
+  },
+  async run(ctx) {
+    const [dir, path] = ctx.positionals as [string, string]
+    const store = await openStore(dir)
+    try {
+      const rec = await store.restoreFromTrash(path)
+      if (!rec)
+        throw new UsageError(`"${path}" is not in the trash of ${dir}; see "skein trash ${dir}"`)
+      ctx.out(`restored ${rec.path}`)
+    } finally {
+      await store.close()
+    }
+    return 0
+  },
+}

@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { resolve } from 'node:path'
+import WebSocket from 'ws'
+import { Agent, type AgentConflict, type AgentIssue, type ConflictPolicy } from '@skein/agent'
+import type { WebSocketConstructor } from '@skein/client'
+import { asDeviceId, asWorkspaceId } from '@skein/core'
+import { str, type Command } from '../command.js'
+import { UsageError } from '../exit-codes.js'
+import { publishStatus } from '../status-file.js'
+
+/** A device name from the host name, made valid (letters, digits, `.`, `_`, `-`). */
+export function defaultDevice(): string {
+  const h = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+  return (h || 'device').slice(0, 64)
+}
+
+function valid<T>(flag: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`)
+  }
+}
+
+/** Starts an agent with the CLI's conventions; publishes its status for `skein status`. */
+export async function startAgent(o: {
+  root: string
+  server: string
+  workspace: string
+  device: string
+  token?: string | undefined
+  conflict: ConflictPolicy
+}) {
+  const conflicts: AgentConflict[] = []
+  const issues: AgentIssue[] = []
+  const agent = new Agent({
+    root: o.root,
+    server: o.server,
+    workspace: o.workspace,
+    device: o.device,
+    token: o.token ?? '',
+    conflictPolicy: o.conflict,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+  })
+  const publish = () =>
+    publishStatus(o.root, {
+      pid: process.pid,
+      updatedAt: Date.now(),
+      server: o.server,
+      workspace: o.workspace,
+      device: o.device,
+      status: { ...agent.status() },
+      conflicts: conflicts.map((c) => ({ ...c })),
+      issues: issues.slice(-100).map((i) => ({ ...i })),
+    })
+  agent.on('conflict', (c) => {
+    conflicts.push(c)
+    publish()
+  })
+  agent.on('issue', (i) => {
+    issues.push(i)
+    publish()
+  })
+  agent.on('status', () => publish())
+  await agent.start()
+  publish()
+  return { agent, conflicts, issues, publish }
+}
+
+export const sync: Command = {
+  spec: {
+    name: 'sync',
+    summary:
+      'Keep a folder in sync with a workspace on a Skein server (runs the device agent in the foreground; Ctrl-C stops it).',
+    positionals: [{ name: 'DIR', required: true, desc: 'the folder to keep in sync' }],
+    flags: {
+      server: {
+        type: 'string',
+        desc: 'server URL, e.g. ws://127.0.0.1:4321',
+        env: 'SKEIN_SERVER',
+        config: 'server',
+      },
+      workspace: {
+        type: 'string',
+        desc: 'workspace id',
+        env: 'SKEIN_WORKSPACE',
+        config: 'workspace',
+      },
+      device: {
+        type: 'string',
+        desc: "this device's name (default: host name)",
+        env: 'SKEIN_DEVICE',
+        config: 'device',
+      },
+      token: {
+        type: 'string',
+        desc: 'access token (from "skein token create")',
+        env: 'SKEIN_TOKEN',
+        config: 'token',
+      },
+      conflict: {
+        type: 'string',
+        choices: ['copy', 'markers', 'ours', 'theirs'],
+        desc: 'conflict policy',
+        default: 'copy',
+        env: 'SKEIN_CONFLICT',
+        config: 'conflict',
+      },
+    },
+  },
+  configDir: (p) => p[0],
+  async run(ctx) {
+    const root = resolve(ctx.positionals[0] as string)
+    if (!existsSync(root)) throw new UsageError(`${root} does not exist; create the folder first`)
+    const server = str(ctx.flags.server)
+    if (!server)
+      throw new UsageError(
+        '--server is required (or SKEIN_SERVER, or "server" in skein.config.json)',
+      )
+    if (!/^wss?:\/\/[^/]+\/?$/.test(server))
+      throw new UsageError(
+        `--server: "${server}" is not a ws:// or wss:// URL such as ws://127.0.0.1:4321`,
+      )
+    const workspace = valid('workspace', () => asWorkspaceId(str(ctx.flags.workspace)))
+    const device = valid('device', () => asDeviceId(str(ctx.flags.device) ?? defaultDevice()))
+    const { agent } = await startAgent({
+      root,
+      server: server.replace(/\/$/, ''),
+      workspace,
+      device,
+      token: str(ctx.flags.token),
+      conflict: str(ctx.flags.conflict) as ConflictPolicy,
+    })
+    const line = () => {
+      const s = agent.status()
+      return `${s.state === 'paused' ? `PAUSED (${s.pausedReason ?? ''})` : s.connection}  pending ${s.pendingFiles}  conflicts ${s.conflicts}  last sync ${s.lastSync ? new Date(s.lastSync).toLocaleTimeString() : '-'}`
+    }
+    ctx.err(`syncing ${root} with ${server} workspace ${workspace} as ${device}`)
+    let last = ''
+    const show = () => {
+      const l = line()
+      if (l === last) return
+      last = l
+      if (ctx.tty) process.stderr.write(`\r${l}\x1b[K`)
+      else ctx.err(l)
+    }
+    const offStatus = agent.on('status', show)
+    const offIssue = agent.on('issue', (i) =>
+      ctx.err(`${ctx.tty ? '\n' : ''}skipped ${i.path}: ${i.message}`),
+    )
+    const offConflict = agent.on('conflict', (c) =>
+      ctx.err(
+        `${ctx.tty ? '\n' : ''}conflict in ${c.path}${c.copyPath ? `: other version saved as ${c.copyPath}` : ` (${c.policy})`}`,
+      ),
+    )
+    show()
+    await new Promise<void>((done) =>
+      ctx.signal.addEventListener('abort', () => done(), { once: true }),
+    )
+    offStatus()
+    offIssue()
+    offConflict()
+    if (ctx.tty) process.stderr.write('\n')
+    ctx.err('stopping…')
+    await agent.stop()
+    return 0
+  },
+}
