@@ -89,7 +89,8 @@ const isEntry = process.argv[1] && /[\\/]main\.(ts|js)$/.test(process.argv[1])
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code
+      // Commands clean up before they resolve; exit so no stray handle (a retry timer) keeps the CLI alive.
+      process.stdout.write('', () => process.exit(code))
     },
     (e: unknown) => {
       process.stderr.write(`skein: ${String(e)}\n`)

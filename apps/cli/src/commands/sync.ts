@@ -4,10 +4,10 @@ import { resolve } from 'node:path'
 import WebSocket from 'ws'
 import { Agent, type AgentConflict, type AgentIssue, type ConflictPolicy } from '@skein/agent'
 import type { WebSocketConstructor } from '@skein/client'
-import { asDeviceId, asWorkspaceId } from '@skein/core'
+import { SkeinError, asDeviceId, asWorkspaceId, isSkeinError } from '@skein/core'
 import { str, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
-import { publishStatus } from '../status-file.js'
+import { publishStatus, readStatus } from '../status-file.js'
 
 /** A device name from the host name, made valid (letters, digits, `.`, `_`, `-`). */
 export function defaultDevice(): string {
@@ -35,6 +35,7 @@ export async function startAgent(o: {
   conflict: ConflictPolicy
 }) {
   const conflicts: AgentConflict[] = []
+  const errors: Error[] = []
   const issues: AgentIssue[] = []
   const agent = new Agent({
     root: o.root,
@@ -43,6 +44,7 @@ export async function startAgent(o: {
     device: o.device,
     token: o.token ?? '',
     conflictPolicy: o.conflict,
+    ...(o.syncTimeoutMs ? { syncTimeoutMs: o.syncTimeoutMs } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   })
   const publish = () =>
@@ -65,9 +67,34 @@ export async function startAgent(o: {
     publish()
   })
   agent.on('status', () => publish())
+  agent.on('error', (e) => errors.push(e))
   await agent.start()
   publish()
-  return { agent, conflicts, issues, publish }
+  return { agent, conflicts, issues, errors, publish }
+}
+
+/** Resolves when the agent is online (or a fatal error was reported), or after `ms`. */
+function waitOnline(agent: Agent, ms: number): Promise<void> {
+  return new Promise((done) => {
+    if (agent.status().connection === 'online') return done()
+    const timer = setTimeout(finish, ms)
+    const offs = [
+      agent.on('status', (s) => s.connection === 'online' && finish()),
+      agent.on('error', finish),
+    ]
+    function finish() {
+      clearTimeout(timer)
+      for (const off of offs) off()
+      done()
+    }
+  })
+}
+
+/** Stops the agent, giving up after 10 s so a stuck socket cannot keep the CLI alive. */
+export async function stopAgent(agent: Agent): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([agent.stop(), new Promise<void>((r) => (timer = setTimeout(r, 10_000)))])
+  clearTimeout(timer)
 }
 
 export const sync: Command = {
@@ -126,14 +153,37 @@ export const sync: Command = {
       )
     const workspace = valid('workspace', () => asWorkspaceId(str(ctx.flags.workspace)))
     const device = valid('device', () => asDeviceId(str(ctx.flags.device) ?? defaultDevice()))
-    const { agent } = await startAgent({
+    const syncedBefore = typeof readStatus(root)?.status.lastSync === 'number'
+    const timeout = Number(ctx.env.SKEIN_SYNC_TIMEOUT_MS ?? 10_000)
+    const { agent, errors } = await startAgent({
       root,
       server: server.replace(/\/$/, ''),
       workspace,
       device,
       token: str(ctx.flags.token),
       conflict: str(ctx.flags.conflict) as ConflictPolicy,
+      syncTimeoutMs: timeout,
     })
+    await waitOnline(agent, timeout)
+    const refused = errors.find(
+      (e) => isSkeinError(e, 'NOT_AUTHORIZED') || isSkeinError(e, 'FORBIDDEN'),
+    )
+    if (refused || (!syncedBefore && agent.status().connection === 'offline')) {
+      await stopAgent(agent)
+      if (refused)
+        throw new SkeinError(
+          'NOT_AUTHORIZED',
+          `${server} refused the connection: ${refused.message} Check --token (create one with "skein token create --workspace ${workspace}").`,
+        )
+      throw new SkeinError(
+        'TRANSIENT',
+        `cannot reach ${server} (no sync within ${timeout / 1000}s); check --server and that "skein serve" is running there.`,
+      )
+    }
+    if (agent.status().connection === 'offline')
+      ctx.err(
+        `cannot reach ${server} now; working offline and retrying (edits are kept and merged on reconnect)`,
+      )
     const line = () => {
       const s = agent.status()
       return `${s.state === 'paused' ? `PAUSED (${s.pausedReason ?? ''})` : s.connection}  pending ${s.pendingFiles}  conflicts ${s.conflicts}  last sync ${s.lastSync ? new Date(s.lastSync).toLocaleTimeString() : '-'}`
@@ -165,7 +215,7 @@ export const sync: Command = {
     offConflict()
     if (ctx.tty) process.stderr.write('\n')
     ctx.err('stopping…')
-    await agent.stop()
+    await stopAgent(agent)
     return 0
   },
 }
