@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { AgentConflict, AgentIssue, AgentStatus } from '@skein/agent'
 
 /** What a running `skein sync` publishes in `<root>/.skein/status.json` for `skein status` / `conflicts`. */
 export interface PublishedStatus {
@@ -8,9 +9,9 @@ export interface PublishedStatus {
   server: string
   workspace: string
   device: string
-  status: Record<string, unknown>
-  conflicts: Record<string, unknown>[]
-  issues: Record<string, unknown>[]
+  status: AgentStatus
+  conflicts: AgentConflict[]
+  issues: AgentIssue[]
 }
 
 export const statusPath = (root: string) => join(root, '.skein', 'status.json')

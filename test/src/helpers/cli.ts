@@ -52,13 +52,15 @@ export async function waitFor<T>(
   while (Date.now() < end) {
     try {
       const v = await fn()
-      if (v) return v as NonNullable<T>
+      if (v) return v
     } catch (e) {
       last = e
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+  throw new Error(
+    `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+  )
 }
 
 /** True while a process with this pid exists. */

@@ -44,12 +44,12 @@ export const status: Command = {
     ctx.out(`agent:      ${s.running ? `running (pid ${s.pid})` : 'not running'}`)
     ctx.out(`server:     ${s.server}  workspace ${s.workspace}  device ${s.device}`)
     ctx.out(
-      `connection: ${String(st.connection)}  state ${String(st.state)}${st.pausedReason ? ` (${String(st.pausedReason)})` : ''}`,
+      `connection: ${st.connection}  state ${st.state}${st.pausedReason ? ` (${st.pausedReason})` : ''}`,
     )
-    ctx.out(`pending:    ${String(st.pendingFiles)} files`)
+    ctx.out(`pending:    ${st.pendingFiles} files`)
     ctx.out(`conflicts:  ${s.conflicts.length}`)
     ctx.out(
-      `last sync:  ${typeof st.lastSync === 'number' ? new Date(st.lastSync).toISOString() : 'never'}`,
+      `last sync:  ${st.lastSync !== undefined ? new Date(st.lastSync).toISOString() : 'never'}`,
     )
     return 0
   },
@@ -69,7 +69,7 @@ export const conflicts: Command = {
     else
       for (const c of s.conflicts)
         ctx.out(
-          `${String(c.path)}: ${String(c.kind)} conflict (${String(c.policy)})${c.copyPath ? ` → other version in ${String(c.copyPath)}` : ''}`,
+          `${c.path}: ${c.kind} conflict (${c.policy})${c.copyPath ? ` → other version in ${c.copyPath}` : ''}`,
         )
     return s.conflicts.length ? 3 : 0
   },

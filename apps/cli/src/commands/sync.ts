@@ -54,9 +54,9 @@ export async function startAgent(o: {
       server: o.server,
       workspace: o.workspace,
       device: o.device,
-      status: { ...agent.status() },
-      conflicts: conflicts.map((c) => ({ ...c })),
-      issues: issues.slice(-100).map((i) => ({ ...i })),
+      status: agent.status(),
+      conflicts,
+      issues: issues.slice(-100),
     })
   agent.on('conflict', (c) => {
     conflicts.push(c)
