@@ -55,10 +55,10 @@ describe('skein CLI end to end', () => {
     await mkdir(b)
     await writeFile(join(a, 'hello.md'), 'hello from A\n')
     const serve = spawnSkein(['serve', '--port', '0', '--data', data])
-    const url = (await waitFor(
+    const url = await waitFor<string>(
       'listening line',
       () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
-    )) as string
+    )
     const syncA = spawnSkein([
       'sync',
       a,
@@ -126,10 +126,10 @@ describe('skein CLI end to end', () => {
     const data = join(dir, 'data')
     const serve = spawnSkein(['serve', '--port', '0', '--data', data, '--auth', 'token'])
     try {
-      const url = (await waitFor(
+      const url = await waitFor<string>(
         'listening line',
         () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
-      )) as string
+      )
       const folder = join(dir, 'f')
       await mkdir(folder)
       const bad = await runSkein(

@@ -33,6 +33,7 @@ export async function startAgent(o: {
   device: string
   token?: string | undefined
   conflict: ConflictPolicy
+  syncTimeoutMs?: number
 }) {
   const conflicts: AgentConflict[] = []
   const errors: Error[] = []
