@@ -1,0 +1,152 @@
+/** applyTextChange and diffText (SPEC.md TX1–TX4). */
+import { createRng, fuzzIterations, fuzzSeed, type Rng } from '@skein/core/testing'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { applyTextChange } from './apply-text-change.js'
+import { isBoundary } from './graphemes.js'
+import { diffText } from './text-diff.js'
+
+const PIECES = [
+  'a',
+  'b',
+  ' ',
+  '\n',
+  '日',
+  '本',
+  '😀',
+  '👍🏽',
+  'e\u0301',
+  '🇩🇪',
+  '🇫🇷',
+  '👨‍👩‍👧',
+  '\r\n',
+  'x',
+]
+
+function randomText(rng: Rng, n: number): string {
+  return Array.from({ length: n }, () => rng.pick(PIECES)).join('')
+}
+
+function mutate(rng: Rng, s: string): string {
+  const parts = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(s)].map(
+    (x) => x.segment,
+  )
+  for (let k = rng.int(4); k >= 0; k--) {
+    const at = rng.int(parts.length + 1)
+    if (rng.chance(0.5)) parts.splice(at, rng.int(3))
+    else parts.splice(at, 0, randomText(rng, 1 + rng.int(3)))
+  }
+  return parts.join('')
+}
+
+function textDoc(initial: string, clientID?: number): { doc: Y.Doc; text: Y.Text } {
+  const doc = new Y.Doc()
+  if (clientID !== undefined) doc.clientID = clientID
+  const text = doc.getText('body')
+  text.insert(0, initial)
+  return { doc, text }
+}
+
+describe('applyTextChange (TX1, TX3)', () => {
+  it('TX1 always ends with exactly `next`, in one transaction carrying the origin', () => {
+    const rng = createRng(fuzzSeed('applyTextChange next'))
+    const origin = { name: 'agent' }
+    for (let n = 0; n < fuzzIterations(300); n++) {
+      const prev = randomText(rng, rng.int(30))
+      const next = rng.chance(0.1) ? randomText(rng, rng.int(30)) : mutate(rng, prev)
+      const { doc, text } = textDoc(prev)
+      const origins: unknown[] = []
+      doc.on('afterTransaction', (tr: Y.Transaction) => origins.push(tr.origin))
+      applyTextChange(text, next, origin)
+      expect(text.toJSON()).toBe(next)
+      expect(origins).toEqual(prev === next ? [] : [origin])
+    }
+  })
+
+  it('TX1 is a no-op when the text is already `next`', () => {
+    const { doc, text } = textDoc('same')
+    let updates = 0
+    doc.on('update', () => updates++)
+    expect(applyTextChange(text, 'same')).toEqual([])
+    expect(updates).toBe(0)
+  })
+
+  it('TX3 a 10-character edit in 100 KB is one small operation, not a rewrite', () => {
+    const prev = 'lorem ipsum dolor sit amet\n'.repeat(4000)
+    const next = prev.slice(0, 50_000) + '0123456789' + prev.slice(50_005)
+    const { doc, text } = textDoc(prev)
+    const before = Y.encodeStateAsUpdate(doc).length
+    const edits = applyTextChange(text, next)
+    expect(text.toJSON()).toBe(next)
+    const changed = edits.reduce((n, e) => n + e.deleteCount + e.insert.length, 0)
+    expect(changed).toBeLessThanOrEqual(15)
+    expect(Y.encodeStateAsUpdate(doc).length - before).toBeLessThan(200)
+  })
+
+  it('TX3 keeps unchanged text between two edits', () => {
+    expect(diffText('hello brave new world', 'hallo brave new world!')).toEqual([
+      { index: 1, deleteCount: 1, insert: 'a' },
+      { index: 21, deleteCount: 0, insert: '!' },
+    ])
+  })
+
+  it('TX1 rejects a Y.Text that is not in a document', () => {
+    expect(() => applyTextChange(new Y.Text(), 'x')).toThrow(/not part of a Y.Doc/)
+  })
+})
+
+describe('applyTextChange units (TX2)', () => {
+  it('TX2 never splits a surrogate pair, a combining sequence or an emoji sequence', () => {
+    const rng = createRng(fuzzSeed('diffText boundaries'))
+    for (let n = 0; n < fuzzIterations(500); n++) {
+      const prev = randomText(rng, rng.int(25))
+      const next = mutate(rng, prev)
+      let shift = 0
+      for (const e of diffText(prev, next)) {
+        expect(isBoundary(prev, e.index)).toBe(true)
+        expect(isBoundary(prev, e.index + e.deleteCount)).toBe(true)
+        expect(isBoundary(next, e.index + shift)).toBe(true)
+        expect(isBoundary(next, e.index + shift + e.insert.length)).toBe(true)
+        shift += e.insert.length - e.deleteCount
+      }
+    }
+  })
+
+  it('TX2 replaces whole emoji and accented letters', () => {
+    expect(diffText('a😀b', 'a😃b')).toEqual([{ index: 1, deleteCount: 2, insert: '😃' }])
+    expect(diffText('cafe\u0301', 'cafe')).toEqual([{ index: 3, deleteCount: 2, insert: 'e' }])
+    expect(diffText('🇩🇪', '🇩🇰')).toEqual([{ index: 0, deleteCount: 4, insert: '🇩🇰' }])
+    expect(diffText('日本語', '日本人')).toEqual([{ index: 2, deleteCount: 1, insert: '人' }])
+  })
+})
+
+describe('applyTextChange with a concurrent edit (TX4)', () => {
+  it('TX4 both edits survive and the replicas converge', () => {
+    const rng = createRng(fuzzSeed('applyTextChange convergence'))
+    for (let n = 0; n < fuzzIterations(150); n++) {
+      const words = Array.from(
+        { length: 6 + rng.int(10) },
+        (_, i) => `w${i}${rng.pick(['', '😀', '日', 'é'])}`,
+      )
+      const original = words.join(' ')
+      const a = textDoc('', 1)
+      const b = textDoc('', 2)
+      a.text.insert(0, original)
+      Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+      // A changes a word in the first half; B, concurrently, one in the second half.
+      const i = rng.int(words.length >> 1)
+      const j = (words.length >> 1) + rng.int(words.length - (words.length >> 1))
+      const mine = words.map((w, k) => (k === i ? `${w}-mine👍` : w)).join(' ')
+      applyTextChange(a.text, mine)
+      const bStart = words.slice(0, j).join(' ').length + (j > 0 ? 1 : 0)
+      b.text.insert(bStart + (words[j] as string).length, '+theirs')
+      Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc))
+      Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+      const expected = words
+        .map((w, k) => (k === i ? `${w}-mine👍` : k === j ? `${w}+theirs` : w))
+        .join(' ')
+      expect(a.text.toJSON()).toBe(expected)
+      expect(b.text.toJSON()).toBe(expected)
+    }
+  })
+})
