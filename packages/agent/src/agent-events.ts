@@ -1,0 +1,42 @@
+import type { FileId } from '@skein/core'
+
+/** Connection and work state reported by `Agent.status()`. */
+export interface AgentStatus {
+  state: 'idle' | 'starting' | 'running' | 'paused' | 'stopped'
+  connection: 'online' | 'offline'
+  /** Files changed on disk but not yet folded into the workspace (offline edits). */
+  pendingFiles: number
+  /** Unresolved conflicts recorded in the workspace. */
+  conflicts: number
+  /** When the agent last finished a sync pass with the server (ms), if ever. */
+  lastSync: number | undefined
+  /** Why the agent is paused (mass-delete guard, vanished root), when it is. */
+  pausedReason: string | undefined
+}
+
+/** A conflict this agent found and resolved per its policy. */
+export interface AgentConflict {
+  fileId: FileId
+  path: string
+  kind: 'edit' | 'delete' | 'join' | 'binary'
+  policy: string
+  /** The conflict copy's path, when one was made. */
+  copyPath: string | undefined
+}
+
+/** Something the agent skipped or refused, reported rather than guessed about. */
+export interface AgentIssue {
+  path: string
+  kind: 'symlink' | 'unsyncable-name' | 'special' | 'io' | 'refused-remote' | 'gen-mismatch'
+  message: string
+}
+
+/** Events of the agent. */
+export interface AgentEventMap {
+  status: AgentStatus
+  conflict: AgentConflict
+  issue: AgentIssue
+  error: Error
+  /** One processing pass finished (tests and UIs wait on it). */
+  idle: void
+}

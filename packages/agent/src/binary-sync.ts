@@ -1,0 +1,87 @@
+import { SkeinError } from '@skein/core'
+import type { ContentHash, FileId } from '@skein/core'
+import type { FileEntry } from '@skein/workspace'
+import type { AgentContext } from './agent-context.js'
+import type { DiskFile } from './disk-file.js'
+import { hashBytes } from './file-hash.js'
+import type { BaseRecord } from './state-types.js'
+import type { Conflicts } from './conflicts.js'
+
+type Agree = (disk: DiskFile, kind: 'text' | 'binary') => Promise<void>
+
+/** Binary files (and text over the size limit): whole-file, through the server's blob store, hash-verified both ways. */
+export class BinarySync {
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly conflicts: Conflicts,
+  ) {}
+
+  private async upload(disk: DiskFile): Promise<void> {
+    await this.ctx.transport.putBlob(this.ctx.opts.workspace, disk.hash, disk.bytes)
+  }
+
+  /** Downloads and verifies a blob. */
+  async fetch(entry: FileEntry): Promise<Uint8Array | undefined> {
+    const hash = (entry.blob ?? entry.hash) as ContentHash | undefined
+    if (hash === undefined) return undefined
+    const bytes = await this.ctx.transport.getBlob(this.ctx.opts.workspace, hash)
+    if (bytes === undefined) return undefined
+    if (hashBytes(bytes) !== hash)
+      throw new SkeinError('HASH_MISMATCH', `The blob for ${this.ctx.ws.getPath(entry.id) ?? entry.id} does not match its hash ${hash}; not writing it. It will be fetched again.`)
+    return bytes
+  }
+
+  /** A new binary file on disk. */
+  async create(disk: DiskFile, meta: { hash: ContentHash; size: number; mtime: number }): Promise<FileId> {
+    const { ctx } = this
+    await this.upload(disk)
+    const id = ctx.ws.createFile(disk.path.normalize('NFC'), { ...meta, kind: 'binary', blob: disk.hash, device: ctx.device }, ctx.origin)
+    await ctx.store.putBase({ fileId: id, path: disk.path, kind: 'binary', ino: disk.ino, hash: disk.hash, size: disk.size, mtimeMs: disk.mtimeMs, ctimeMs: disk.ctimeMs })
+    await ctx.store.deletePending(disk.path)
+    return id
+  }
+
+  /** Writes the workspace's version of a file the folder lacks. */
+  async download(entry: FileEntry, path: string, agree: (d: DiskFile) => Promise<void>): Promise<void> {
+    const bytes = await this.fetch(entry)
+    if (!bytes) return
+    const res = await this.ctx.writer.write({ path, data: bytes, expect: null, fileId: entry.id })
+    if (!res.ok) return this.ctx.requeue(entry.id)
+    await agree({ ...res.stat, path, bytes, text: undefined })
+  }
+
+  private async replaceOnDisk(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
+    const bytes = await this.fetch(entry)
+    if (!bytes) return
+    const res = await this.ctx.writer.write({ path: disk.path, data: bytes, expect: disk.hash, fileId: entry.id })
+    if (!res.ok) return this.ctx.requeue(entry.id)
+    await agree({ ...disk, ...res.stat, bytes, text: undefined }, 'binary')
+  }
+
+  private async push(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
+    const { ctx } = this
+    await this.upload(disk)
+    ctx.ws.updateContent(entry.id, { hash: disk.hash, blob: disk.hash, size: disk.size, mtime: disk.mtimeMs, device: ctx.device }, ctx.origin)
+    await agree(disk, 'binary')
+  }
+
+  /** The three-way decision on hashes. */
+  async sync(entry: FileEntry, base: BaseRecord | undefined, disk: DiskFile, agree: Agree): Promise<void> {
+    const { ctx } = this
+    if (disk.hash === entry.hash) return agree(disk, 'binary')
+    if (base && disk.hash === base.hash) return this.replaceOnDisk(entry, disk, agree)
+    if (!ctx.online()) {
+      await ctx.store.putPending({ path: disk.path, change: base ? 'modify' : 'create', hash: disk.hash, since: ctx.opts.clock.now(), ...(base ? { fileId: base.fileId } : {}) })
+      return
+    }
+    if (base && entry.hash === base.hash) return this.push(entry, disk, agree)
+    const remote = await this.fetch(entry)
+    if (!remote) return
+    if (!base) {
+      // Join: the workspace version stays, the disk version becomes a copy.
+      await this.conflicts.saveCopy(disk.path, disk.bytes)
+      return this.replaceOnDisk(entry, disk, agree)
+    }
+    await this.conflicts.binary(entry, disk, remote, (d) => this.push(entry, d, agree), () => this.replaceOnDisk(entry, disk, agree))
+  }
+}

@@ -1,0 +1,111 @@
+import * as Y from 'yjs'
+import type { FileId } from '@skein/core'
+import type { DocSession, SyncTransport } from './sync-transport.js'
+import type { StateStore } from './state-store.js'
+
+/** The local origin of agent writes to a body (the transport never echoes it back as remote). */
+export const AGENT_ORIGIN = Symbol('skein-agent')
+
+/** A text note's body document (room `<workspaceId>/<fileId>`, DESIGN §3). */
+export interface Body {
+  fileId: FileId
+  room: string
+  doc: Y.Doc
+  text: Y.Text
+  session: DocSession
+}
+
+/** The generation a body document carries (`undefined` before it is seeded). */
+export function bodyGen(body: Body): number | undefined {
+  const g = body.doc.getMap('meta').get('gen')
+  return typeof g === 'number' ? g : undefined
+}
+
+/**
+ * Opens body documents on demand, persists them in the state store so restarts
+ * and offline starts have them, and reports text changes that came from others.
+ */
+export class BodyDocs {
+  private readonly bodies = new Map<FileId, Body>()
+  private readonly saveTimers = new Map<FileId, NodeJS.Timeout>()
+
+  constructor(
+    private readonly workspace: string,
+    private readonly transport: SyncTransport,
+    private readonly store: StateStore,
+    private readonly onRemoteChange: (fileId: FileId) => void,
+  ) {}
+
+  /** The open body of a file, if any. */
+  peek(fileId: FileId): Body | undefined {
+    return this.bodies.get(fileId)
+  }
+
+  /** Opens (or returns) the body of a file, restoring its locally persisted state. */
+  async open(fileId: FileId): Promise<Body> {
+    return (await this.openMany([fileId]))[0] as Body
+  }
+
+  /** Opens many bodies with one read of the local state (a first sync subscribes thousands). */
+  async openMany(fileIds: readonly FileId[]): Promise<Body[]> {
+    const missing = [...new Set(fileIds.filter((id) => !this.bodies.has(id)))]
+    const saved = await this.store.loadDocs(missing.map((id) => `${this.workspace}/${id}`))
+    missing.forEach((id, i) => {
+      if (!this.bodies.has(id)) this.attach(id, saved[i])
+    })
+    return fileIds.map((id) => this.bodies.get(id) as Body)
+  }
+
+  private attach(fileId: FileId, saved: Uint8Array | undefined): void {
+    const room = `${this.workspace}/${fileId}`
+    const doc = new Y.Doc()
+    if (saved) Y.applyUpdate(doc, saved, AGENT_ORIGIN)
+    const text = doc.getText('body')
+    doc.on('update', (_u: Uint8Array, origin: unknown) => {
+      this.scheduleSave(fileId, room, doc)
+      if (origin !== AGENT_ORIGIN) this.onRemoteChange(fileId)
+    })
+    const body: Body = { fileId, room, doc, text, session: this.transport.open(room, doc) }
+    this.bodies.set(fileId, body)
+  }
+
+  /** Writes the first content and generation of a body this device created. */
+  seed(body: Body, gen: number, content: string): void {
+    body.doc.transact(() => {
+      body.doc.getMap('meta').set('gen', gen)
+      if (content !== '') body.text.insert(0, content)
+    }, AGENT_ORIGIN)
+  }
+
+  private scheduleSave(fileId: FileId, room: string, doc: Y.Doc): void {
+    if (this.saveTimers.has(fileId)) return
+    this.saveTimers.set(
+      fileId,
+      setTimeout(() => {
+        this.saveTimers.delete(fileId)
+        void this.store.saveDoc(room, Y.encodeStateAsUpdate(doc)).catch(() => {})
+      }, 100),
+    )
+  }
+
+  /** Closes one body (after its file was deleted). */
+  close(fileId: FileId): void {
+    const b = this.bodies.get(fileId)
+    if (!b) return
+    b.session.close()
+    b.doc.destroy()
+    this.bodies.delete(fileId)
+  }
+
+  /** Persists every body now and closes them all. */
+  async closeAll(): Promise<void> {
+    for (const t of this.saveTimers.values()) clearTimeout(t)
+    this.saveTimers.clear()
+    for (const b of this.bodies.values()) {
+      await this.store.saveDoc(b.room, Y.encodeStateAsUpdate(b.doc))
+      b.session.close()
+      b.doc.destroy()
+    }
+    this.bodies.clear()
+  }
+}

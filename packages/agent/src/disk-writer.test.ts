@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { sha256HexSync } from '@skein/core/node'
+import { DiskWriter } from './disk-writer.js'
+import { StateStore } from './state-store.js'
+import { tempName } from './names.js'
+
+describe('DiskWriter', () => {
+  const dirs: string[] = []
+  const stores: StateStore[] = []
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()))
+    dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }))
+  })
+  const setup = async () => {
+    const root = mkdtempSync(join(tmpdir(), 'skein-write-'))
+    dirs.push(root)
+    const store = await StateStore.open(root)
+    stores.push(store)
+    return { root, store, writer: new DiskWriter(root, store) }
+  }
+
+  it('writes atomically, creating folders, and leaves no temp file', async () => {
+    const { root, store, writer } = await setup()
+    const res = await writer.write({ path: 'a/b/n.md', data: 'hi', expect: null })
+    expect(res.ok).toBe(true)
+    expect(readFileSync(join(root, 'a/b/n.md'), 'utf8')).toBe('hi')
+    expect(readdirSync(join(root, 'a/b'))).toEqual(['n.md'])
+    expect(await store.listIntents()).toEqual([])
+    expect(writer.ownWrites.isOwn('a/b/n.md', sha256HexSync('hi'))).toBe(true)
+  })
+
+  it('never clobbers an edit it has not read', async () => {
+    const { root, writer } = await setup()
+    writeFileSync(join(root, 'n.md'), 'user edit')
+    const res = await writer.write({ path: 'n.md', data: 'remote', expect: sha256HexSync('base') })
+    expect(res).toMatchObject({ ok: false, reason: 'changed' })
+    expect(readFileSync(join(root, 'n.md'), 'utf8')).toBe('user edit')
+    const created = await writer.write({ path: 'n.md', data: 'remote', expect: null })
+    expect(created.ok).toBe(false)
+    const ok = await writer.write({ path: 'n.md', data: 'remote', expect: sha256HexSync('user edit') })
+    expect(ok.ok).toBe(true)
+    expect(readdirSync(root).sort()).toEqual(['.skein', 'n.md'])
+  })
+
+  it('refuses paths outside the root, into .skein, and over symlinks', async () => {
+    const { root, writer } = await setup()
+    await expect(writer.write({ path: '../x', data: 'x', expect: null })).rejects.toThrow(/escapes/)
+    await expect(writer.write({ path: 'a\u0000b', data: 'x', expect: null })).rejects.toThrow(
+      /NUL/,
+    )
+    await expect(writer.write({ path: '.skein/x', data: 'x', expect: null })).rejects.toThrow(
+      /agent state/,
+    )
+    symlinkSync('/etc/hostname', join(root, 'l.md'))
+    await expect(writer.write({ path: 'l.md', data: 'x', expect: null })).rejects.toThrow(
+      /symbolic link/,
+    )
+    expect(readdirSync(root).sort()).toEqual(['.skein', 'l.md'])
+  })
+
+  it('recovery replays a complete interrupted write and rolls back a stale one', async () => {
+    const { root, store, writer } = await setup()
+    writeFileSync(join(root, 'a.md'), 'old')
+    writeFileSync(join(root, 'b.md'), 'old')
+    const ta = tempName()
+    const tb = tempName()
+    const tc = tempName()
+    writeFileSync(join(root, ta), 'new a')
+    writeFileSync(join(root, tb), 'new b')
+    writeFileSync(join(root, tc), 'partial')
+    const at = 1
+    await store.putIntent({
+      id: '1', op: 'write', path: 'a.md', temp: ta, hash: sha256HexSync('new a'),
+      expect: sha256HexSync('old'), at,
+    })
+    // b.md was edited by the user after the intent: roll back.
+    writeFileSync(join(root, 'b.md'), 'user')
+    await store.putIntent({
+      id: '2', op: 'write', path: 'b.md', temp: tb, hash: sha256HexSync('new b'),
+      expect: sha256HexSync('old'), at,
+    })
+    // c.md: the temp is incomplete (hash differs): roll back.
+    await store.putIntent({
+      id: '3', op: 'write', path: 'c.md', temp: tc, hash: sha256HexSync('complete'),
+      expect: null, at,
+    })
+    const rec = await writer.recover()
+    expect(rec.map((r) => [r.intent.path, r.outcome])).toEqual([
+      ['a.md', 'replayed'],
+      ['b.md', 'rolled-back'],
+      ['c.md', 'rolled-back'],
+    ])
+    expect(readFileSync(join(root, 'a.md'), 'utf8')).toBe('new a')
+    expect(readFileSync(join(root, 'b.md'), 'utf8')).toBe('user')
+    expect(readdirSync(root).sort()).toEqual(['.skein', 'a.md', 'b.md'])
+    expect(await store.listIntents()).toEqual([])
+  })
+})

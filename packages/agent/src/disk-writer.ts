@@ -1,0 +1,219 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { SkeinError, normalizePath, systemClock } from '@skein/core'
+import type { Clock, ContentHash, FileId } from '@skein/core'
+import { hashBytes, readHashed, toFileStat } from './file-hash.js'
+import type { HashedStat } from './file-hash.js'
+import { tempName } from './names.js'
+import { OwnWrites } from './own-writes.js'
+import type { StateStore } from './state-store.js'
+import type { Intent } from './state-types.js'
+
+/** One atomic write. */
+export interface WriteRequest {
+  /** Workspace-relative target path (validated with core's path rules). */
+  path: string
+  data: Uint8Array | string
+  /** What the target must hold right before it is replaced: its hash, or null for "must not exist". */
+  expect: ContentHash | null
+  fileId?: FileId
+}
+
+/** The outcome of {@link DiskWriter.write}. */
+export type WriteResult =
+  | { ok: true; stat: HashedStat }
+  /** The target no longer matched `expect` (an edit the agent has not read): nothing written. */
+  | { ok: false; reason: 'changed'; current: HashedStat | undefined }
+
+/** What recovery did with one intent left by an interrupted run. */
+export interface RecoveredIntent {
+  intent: Intent
+  outcome: 'replayed' | 'completed' | 'rolled-back'
+}
+
+/**
+ * Writes files atomically: temp file in the same folder, fsync, compare the
+ * target with the expected base, rename, fsync the folder. Each write is in the
+ * intent log first, so a crash is replayed or rolled back by {@link recover}.
+ */
+export class DiskWriter {
+  readonly ownWrites: OwnWrites
+
+  constructor(
+    private readonly root: string,
+    private readonly store: StateStore,
+    options: { ownWrites?: OwnWrites; clock?: Clock } = {},
+  ) {
+    this.ownWrites = options.ownWrites ?? new OwnWrites()
+    this.clock = options.clock ?? systemClock
+  }
+
+  private readonly clock: Clock
+
+  /**
+   * Absolute path of a workspace path, refusing anything that would leave the
+   * root: `..`, absolute paths, control characters (core's path rules), the
+   * `.skein` folder, and parent folders that are symbolic links.
+   */
+  resolve(path: string): string {
+    const norm = normalizePath(path)
+    const segs = norm.split('/')
+    if (segs[0] === '.skein')
+      throw new SkeinError(
+        'INVALID_PATH',
+        `Refusing to write ${path}: the .skein folder holds agent state and is never synced.`,
+      )
+    let cur = this.root
+    for (const seg of segs.slice(0, -1)) {
+      cur = join(cur, seg)
+      let st
+      try {
+        st = lstatSync(cur)
+      } catch {
+        break // missing from here down: it will be created as real folders
+      }
+      if (!st.isDirectory())
+        throw new SkeinError(
+          'INVALID_PATH',
+          `Refusing to write ${path}: its parent ${cur} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; links are never followed.`,
+        )
+    }
+    return join(this.root, norm)
+  }
+
+  /** Writes `data` to `path` atomically if the target still matches `expect`. */
+  async write(req: WriteRequest): Promise<WriteResult> {
+    return (await this.writeMany([req]))[0] as WriteResult
+  }
+
+  /**
+   * Writes many files atomically: one durable intent batch, temp files written
+   * and fsynced in parallel, each target checked against its `expect` right
+   * before its rename, each folder fsynced once.
+   */
+  async writeMany(reqs: readonly WriteRequest[]): Promise<WriteResult[]> {
+    const jobs = reqs.map((req) => {
+      const abs = this.resolve(req.path)
+      const bytes = typeof req.data === 'string' ? Buffer.from(req.data, 'utf8') : req.data
+      const intent: Intent = {
+        id: `${this.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+        op: 'write',
+        path: req.path,
+        temp: tempName(),
+        hash: hashBytes(bytes),
+        expect: req.expect,
+        at: this.clock.now(),
+        ...(req.fileId === undefined ? {} : { fileId: req.fileId }),
+      }
+      return { req, abs, dir: dirname(abs), bytes, intent, tmp: join(dirname(abs), intent.temp) }
+    })
+    await this.store.putIntents(jobs.map((j) => j.intent))
+    const results: WriteResult[] = []
+    try {
+      for (const dir of new Set(jobs.map((j) => j.dir))) mkdirSync(dir, { recursive: true })
+      await inParallel(jobs, 16, (j) => writeDurably(j.tmp, j.bytes))
+      const dirs = new Set<string>()
+      for (const j of jobs) {
+        // Checked as late as possible: an editor save between this check and the
+        // rename is the only window left, and it is microseconds wide.
+        if (existsLink(j.abs))
+          throw new SkeinError(
+            'PRECONDITION_FAILED',
+            `Refusing to replace ${j.req.path}: it is a symbolic link, folder or special file; move it away.`,
+          )
+        const current = await readHashed(j.abs)
+        if ((current?.hash ?? null) !== j.req.expect) {
+          unlinkSync(j.tmp)
+          results.push({ ok: false, reason: 'changed', current })
+          continue
+        }
+        this.ownWrites.add(j.req.path, j.intent.hash)
+        renameSync(j.tmp, j.abs)
+        dirs.add(j.dir)
+        results.push({ ok: true, stat: { ...toFileStat(lstatSync(j.abs)), hash: j.intent.hash } })
+      }
+      await inParallel([...dirs], 8, fsyncDir)
+      return results
+    } catch (err) {
+      for (const j of jobs) if (existsSync(j.tmp)) unlinkSync(j.tmp)
+      if (err instanceof SkeinError) throw err
+      throw new SkeinError('IO', `Cannot write ${jobs.map((j) => j.req.path).slice(0, 3).join(', ')}: ${(err as Error).message}.`, {
+        cause: err,
+      })
+    } finally {
+      await this.store.deleteIntents(jobs.map((j) => j.intent.id))
+    }
+  }
+
+  /**
+   * Finishes or undoes writes interrupted by a crash: a complete temp file whose
+   * target is still as expected is renamed into place (replayed); otherwise the
+   * temp file is removed (rolled back). No temp litter remains.
+   */
+  async recover(): Promise<RecoveredIntent[]> {
+    const out: RecoveredIntent[] = []
+    for (const intent of await this.store.listIntents()) {
+      let abs: string
+      try {
+        abs = this.resolve(intent.path)
+      } catch {
+        await this.store.deleteIntent(intent.id)
+        continue
+      }
+      const tmp = join(dirname(abs), intent.temp)
+      let outcome: RecoveredIntent['outcome'] = 'rolled-back'
+      if (existsSync(tmp)) {
+        const tempHash = hashBytes(readFileSync(tmp))
+        const current = await readHashed(abs)
+        if (tempHash === intent.hash && (current?.hash ?? null) === intent.expect) {
+          renameSync(tmp, abs)
+          await fsyncDir(dirname(abs))
+          outcome = 'replayed'
+        } else unlinkSync(tmp)
+      } else if ((await readHashed(abs))?.hash === intent.hash) outcome = 'completed'
+      await this.store.deleteIntent(intent.id)
+      out.push({ intent, outcome })
+    }
+    return out
+  }
+}
+
+async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const fh = await open(path, 'wx', 0o644)
+  try {
+    await fh.writeFile(bytes)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r')
+    try {
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  }
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+function existsLink(abs: string): boolean {
+  try {
+    return !lstatSync(abs).isFile()
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import ignore from 'ignore'
+import type { Ignore } from 'ignore'
+
+/**
+ * Built-in ignore patterns (gitignore syntax): the agent's own state, VCS and
+ * dependency folders, OS litter, and editor swap/backup/temp files. The agent's
+ * own temp files (`.skein-*.tmp`) are covered by `*.tmp`.
+ */
+export const DEFAULT_IGNORE_PATTERNS: readonly string[] = Object.freeze([
+  '.skein/',
+  '.git/',
+  'node_modules/',
+  '.DS_Store',
+  '*.swp',
+  '.*.swp',
+  '*~',
+  '.#*',
+  '4913',
+  '*.tmp',
+])
+
+/** Name of the per-folder ignore file (gitignore syntax). */
+export const IGNORE_FILE = '.skeinignore'
+
+/**
+ * One matcher, used identically by the scanner, the watcher and remote changes,
+ * so a path is never synced one way and skipped the other.
+ */
+export interface IgnoreMatcher {
+  /** True when the workspace-relative POSIX path (a folder when `isDir`) is ignored. */
+  ignores(relPath: string, isDir: boolean): boolean
+  /** The patterns in force, defaults first. */
+  readonly patterns: readonly string[]
+}
+
+/** Builds a matcher from the defaults plus extra gitignore lines. */
+export function createIgnoreMatcher(extra: readonly string[] = []): IgnoreMatcher {
+  const patterns = [...DEFAULT_IGNORE_PATTERNS, ...extra]
+  const ig: Ignore = ignore({ allowRelativePaths: false }).add(patterns)
+  const cache = new Map<string, boolean>()
+  return {
+    patterns,
+    ignores(relPath, isDir) {
+      if (relPath === '' || relPath === '.') return false
+      const key = isDir ? relPath + '/' : relPath
+      let hit = cache.get(key)
+      if (hit === undefined) {
+        // A file inside an ignored folder is ignored too (gitignore only says so for
+        // the folder; remote paths arrive without their folders being walked).
+        const slash = relPath.lastIndexOf('/')
+        hit =
+          (slash > 0 && this.ignores(relPath.slice(0, slash), true)) || ig.ignores(key)
+        if (cache.size > 50_000) cache.clear()
+        cache.set(key, hit)
+      }
+      return hit
+    },
+  }
+}
+
+/** Parses `.skeinignore` text into pattern lines (blank lines and `#` comments dropped). */
+export function parseIgnoreFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+}
+
+/** Loads the matcher for a workspace folder: defaults plus its `.skeinignore`, if any. */
+export function loadIgnoreMatcher(root: string): IgnoreMatcher {
+  let text = ''
+  try {
+    text = readFileSync(join(root, IGNORE_FILE), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  return createIgnoreMatcher(parseIgnoreFile(text))
+}

@@ -1,0 +1,208 @@
+import { existsSync, lstatSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FileId } from '@skein/core'
+import type { AgentContext } from './agent-context.js'
+import type { FileSync } from './file-sync.js'
+import { readHashed } from './file-hash.js'
+import type { HashedStat } from './file-hash.js'
+import { scanFolder } from './scanner.js'
+import { STATE_DIR } from './state-store.js'
+import type { BaseRecord } from './state-types.js'
+import { EMPTY_HASH } from './disk-file.js'
+
+/** What a pass found on disk, compared with the bases. */
+interface DiskView {
+  files: Map<string, HashedStat>
+  folders: Map<string, number>
+  /** Bases that were in scope (their path, or a folder holding it, was looked at). */
+  scope: BaseRecord[]
+}
+
+/** Decides whether a batch of local deletes may go out (mass-delete guard); false pauses the agent. */
+export type DeleteGuard = (deletes: number, total: number) => boolean
+
+const under = (path: string, dir: string) => dir === '' || path === dir || path.startsWith(dir + '/')
+
+/**
+ * Turns disk changes into workspace operations: renames and moves (by inode,
+ * then by hash; a folder rename is one move), creates, edits and deletes, with
+ * the mass-delete guard in front of deletes.
+ */
+export class LocalChanges {
+  /** Files seen gone, by FileId, with when: deleted only after the grace period. */
+  private readonly missing = new Map<FileId, number>()
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly files: FileSync,
+    private readonly guard: DeleteGuard,
+  ) {}
+
+  /** Looks at `paths` (files or folders; `''` = everything) and returns what is there. */
+  private async look(paths: readonly string[]): Promise<DiskView> {
+    const { ctx } = this
+    const view: DiskView = { files: new Map(), folders: new Map(), scope: [] }
+    const roots = paths.includes('') ? [''] : paths
+    const bases = ctx.store.allBases()
+    const previous = (p: string) => ctx.store.baseByPath(p)
+    for (const p of roots) {
+      if (p !== '' && ctx.ignore.ignores(p, false) && ctx.ignore.ignores(p, true)) continue
+      let st
+      try {
+        st = p === '' ? undefined : lstatSync(join(ctx.opts.root, p))
+      } catch {
+        st = undefined
+      }
+      if (p === '' || st?.isDirectory()) {
+        if (p !== '' && st) view.folders.set(p, st.ino)
+        const res = await scanFolder(ctx.opts.root, { ignore: ctx.ignore, previous, under: p })
+        for (const [fp, f] of res.files) view.files.set(fp, f)
+        for (const fp of res.folders) view.folders.set(fp, lstatSafe(join(ctx.opts.root, fp)))
+        for (const i of res.issues) ctx.issue(i)
+      } else if (st?.isFile() && !ctx.ignore.ignores(p, false)) {
+        const f = await readHashed(join(ctx.opts.root, p))
+        if (f) view.files.set(p, f)
+      }
+      for (const b of bases) if (under(b.path, p)) view.scope.push(b)
+    }
+    return view
+  }
+
+  /** Processes changes under `paths` (`['']` for a full rescan). */
+  async process(paths: readonly string[]): Promise<void> {
+    const { ctx } = this
+    if (!existsSync(ctx.opts.root) || !existsSync(join(ctx.opts.root, STATE_DIR))) {
+      this.guard(Number.POSITIVE_INFINITY, 0)
+      return
+    }
+    const view = await this.look(paths)
+    const seen = new Set<FileId>()
+    const changed: BaseRecord[] = []
+    const vanished = new Map<FileId, BaseRecord>()
+    const vanishedFolders = new Map<FileId, BaseRecord>()
+    for (const b of view.scope) {
+      if (seen.has(b.fileId)) continue
+      seen.add(b.fileId)
+      if (b.kind === 'folder') {
+        if (view.folders.get(b.path) !== b.ino) vanishedFolders.set(b.fileId, b)
+        continue
+      }
+      const f = view.files.get(b.path)
+      if (!f) vanished.set(b.fileId, b)
+      else {
+        this.missing.delete(b.fileId)
+        if (f.hash !== b.hash) changed.push(b)
+      }
+    }
+    const appeared = [...view.files.keys()].filter((p) => ctx.store.baseByPath(p)?.path !== p)
+    const newFolders = [...view.folders.keys()].filter((p) => ctx.store.baseByPath(p)?.path !== p).sort()
+
+    if (!ctx.online()) {
+      const now = ctx.opts.clock.now()
+      await ctx.store.putPendingMany([
+        ...changed.map((b) => ({ path: b.path, fileId: b.fileId, change: 'modify' as const, since: now })),
+        ...[...vanished.values()].map((b) => ({ path: b.path, fileId: b.fileId, change: 'delete' as const, since: now })),
+        ...appeared.map((p) => ({ path: p, change: 'create' as const, since: now })),
+      ])
+      return
+    }
+
+    // Folder renames: one move of the folder entry, bases below rewritten. The
+    // old folder may have been reported in an earlier batch: match on any base.
+    const gone = (b: BaseRecord) => vanishedFolders.has(b.fileId) || !existsSync(join(ctx.opts.root, b.path))
+    for (const p of newFolders) {
+      const ino = view.folders.get(p) ?? -1
+      const old = ctx.store.basesByIno(ino).find((b) => b.kind === 'folder' && b.path !== p && gone(b))
+      if (!old || ctx.ws.get(old.fileId)?.deleted !== false) continue
+      ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
+      await this.rewritePrefix(old.path, p)
+      vanishedFolders.delete(old.fileId)
+      for (const [id, b] of vanished)
+        if (under(b.path, old.path)) {
+          const moved = ctx.store.getBase(id)
+          if (moved && view.files.has(moved.path)) {
+            vanished.delete(id)
+            this.missing.delete(id)
+            if (view.files.get(moved.path)?.hash !== moved.hash) changed.push(moved)
+          }
+        }
+    }
+    // File renames: by inode, then by hash (unique match), against any base whose file is gone.
+    const stillNew = appeared.filter((p) => ctx.store.baseByPath(p)?.path !== p)
+    const created: string[] = []
+    for (const p of stillNew) {
+      const f = view.files.get(p) as HashedStat
+      const fileGone = (b: BaseRecord) => b.kind !== 'folder' && b.path !== p && (vanished.has(b.fileId) || this.missing.has(b.fileId) || !existsSync(join(ctx.opts.root, b.path)))
+      const byIno = f.ino !== 0 ? ctx.store.basesByIno(f.ino).find(fileGone) : undefined
+      const byHash = byIno
+        ? []
+        : [...new Set([...vanished.keys(), ...this.missing.keys()])]
+            .map((id) => ctx.store.getBase(id))
+            .filter((b): b is BaseRecord => b !== undefined && b.hash === f.hash && fileGone(b))
+      const old = byIno ?? (byHash.length === 1 ? byHash[0] : undefined)
+      if (!old || ctx.ws.get(old.fileId)?.deleted !== false) {
+        created.push(p)
+        continue
+      }
+      ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
+      await ctx.store.putBase({ ...old, path: p, ino: f.ino })
+      vanished.delete(old.fileId)
+      this.missing.delete(old.fileId)
+      if (f.hash !== old.hash) changed.push({ ...old, path: p })
+    }
+
+    // Deletes wait out a grace period (the other half of a rename may come later).
+    const now = ctx.opts.clock.now()
+    const waiting: string[] = []
+    for (const [id, b] of vanished) {
+      const since = this.missing.get(id)
+      if (since === undefined) this.missing.set(id, now)
+      if (since === undefined || now - since < ctx.opts.deleteGraceMs) {
+        vanished.delete(id)
+        waiting.push(b.path)
+      }
+    }
+    if (waiting.length > 0) ctx.requeuePaths(waiting, ctx.opts.deleteGraceMs)
+
+    const total = ctx.store.allBases().filter((b) => b.kind !== 'folder').length
+    if (vanished.size > 0 && !this.guard(vanished.size, total)) return
+
+    for (const b of vanished.values()) {
+      this.missing.delete(b.fileId)
+      await this.files.syncFile(b.fileId)
+    }
+    for (const b of changed) await this.files.syncFile(b.fileId)
+    for (const p of newFolders) await this.ensureFolder(p, view.folders.get(p) ?? 0)
+    await this.files.createMany(created)
+    for (const b of [...vanishedFolders.values()].sort((a, c) => c.path.length - a.path.length)) {
+      const e = ctx.ws.get(b.fileId)
+      if (e && !e.deleted && ctx.ws.children(b.fileId).length === 0) ctx.ws.delete(b.fileId, ctx.device, ctx.origin)
+      await ctx.store.deleteBase(b.fileId)
+    }
+  }
+
+  private async ensureFolder(path: string, ino: number): Promise<void> {
+    const { ctx } = this
+    if (ctx.store.baseByPath(path)?.path === path) return
+    const id = ctx.ws.createFolder(path.normalize('NFC'), ctx.origin)
+    await ctx.store.putBase({ fileId: id, path, kind: 'folder', ino, hash: EMPTY_HASH, size: 0, mtimeMs: 0, ctimeMs: 0 })
+  }
+
+  /** Rewrites the base paths of a folder and everything under it after a rename. */
+  async rewritePrefix(from: string, to: string): Promise<void> {
+    const { ctx } = this
+    const recs = ctx.store
+      .allBases()
+      .filter((b) => under(b.path, from))
+      .map((b) => ({ ...b, path: to + b.path.slice(from.length), ...(b.path === from ? { ino: lstatSafe(join(ctx.opts.root, to)) } : {}) }))
+    await ctx.store.putBases(recs)
+  }
+}
+
+function lstatSafe(abs: string): number {
+  try {
+    return lstatSync(abs).ino
+  } catch {
+    return 0
+  }
+}

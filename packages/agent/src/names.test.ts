@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { conflictCopyPath, isConflictCopyName, isTempName, tempName } from './names.js'
+
+const T = Date.UTC(2026, 0, 2, 3, 4, 5)
+
+describe('names', () => {
+  it('temp names are unique and recognised, user look-alikes are not', () => {
+    const a = tempName()
+    expect(isTempName(a)).toBe(true)
+    expect(tempName()).not.toBe(a)
+    expect(isTempName('.skein-notes.tmp')).toBe(false)
+    expect(isTempName('a.tmp')).toBe(false)
+  })
+
+  it('makes <stem>.conflict-<device>-<YYYYMMDD-HHMMSS><ext> in the same folder', () => {
+    expect(conflictCopyPath('n/a.md', 'laptop', T, () => false)).toBe(
+      'n/a.conflict-laptop-20260102-030405.md',
+    )
+    expect(conflictCopyPath('README', 'pc', T, () => false)).toBe(
+      'README.conflict-pc-20260102-030405',
+    )
+    expect(conflictCopyPath('.env', 'pc', T, () => false)).toBe('.env.conflict-pc-20260102-030405')
+  })
+
+  it('is unique when the name is taken', () => {
+    const taken = new Set(['a.conflict-pc-20260102-030405.md', 'a.conflict-pc-20260102-030405-2.md'])
+    expect(conflictCopyPath('a.md', 'pc', T, (p) => taken.has(p))).toBe(
+      'a.conflict-pc-20260102-030405-3.md',
+    )
+  })
+
+  it('never makes a conflict of a conflict', () => {
+    const first = conflictCopyPath('a.md', 'my-pc.1', T, () => false)
+    expect(isConflictCopyName(first)).toBe(true)
+    const second = conflictCopyPath(first, 'other', T + 1000, () => false)
+    expect(second).toBe('a.conflict-other-20260102-030406.md')
+    expect(isConflictCopyName('a.md')).toBe(false)
+    expect(isConflictCopyName('my.conflict-notes.md')).toBe(false)
+  })
+})

@@ -1,0 +1,184 @@
+/**
+ * One open document of a {@link SyncClient}: applies server messages, sends
+ * local updates, tracks acks and awareness (SPEC.md PR-K1, PR-R1…R3).
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import { SkeinError } from '@skein/core'
+import { YMessageType, YSyncType, workspaceOfDoc } from '@skein/protocol'
+import { Listeners, RemoteOrigin } from './status.js'
+import type { DocStatus } from './status.js'
+
+/** What a handle needs from its client. */
+export interface HandleHost {
+  sendMessage(doc: string, message: Uint8Array): void
+  canSend(doc: string): boolean
+  release(handle: DocHandle): void
+}
+
+function message(type: number, write: (e: encoding.Encoder) => void): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, type)
+  write(e)
+  return encoding.toUint8Array(e)
+}
+
+function syncMsg(sub: number, data: Uint8Array): Uint8Array {
+  return message(YMessageType.SYNC, (e) => {
+    encoding.writeVarUint(e, sub)
+    encoding.writeVarUint8Array(e, data)
+  })
+}
+
+/** A document opened with `client.open(name, doc)`. */
+export class DocHandle {
+  /** Awareness of this document (cursors, presence); destroyed with the handle if the client created it. */
+  readonly awareness: awarenessProtocol.Awareness
+  /** Resolves the first time the document has synced with the server; rejects on a fatal error. */
+  readonly whenSynced: Promise<void>
+  readonly workspace: string
+  readonly origin: RemoteOrigin
+  private statusValue: DocStatus = 'connecting'
+  private readonly statusListeners = new Listeners<DocStatus>()
+  private resolveSynced!: () => void
+  private rejectSynced!: (err: unknown) => void
+  /** Write index (on the current connection) of each unacked local update; Infinity = not sent yet. */
+  private pending: number[] = []
+  private writesSent = 0
+  private closed = false
+  /** True once synced at least once (quiet resubscription is allowed after that). */
+  everSynced = false
+  private readonly ownsAwareness: boolean
+
+  constructor(
+    readonly name: string,
+    readonly doc: Y.Doc,
+    private readonly host: HandleHost,
+    awareness: awarenessProtocol.Awareness | undefined,
+  ) {
+    this.workspace = workspaceOfDoc(name)
+    this.origin = new RemoteOrigin(name)
+    this.ownsAwareness = awareness === undefined
+    this.awareness = awareness ?? new awarenessProtocol.Awareness(doc)
+    this.whenSynced = new Promise<void>((resolve, reject) => {
+      this.resolveSynced = resolve
+      this.rejectSynced = reject
+    })
+    this.whenSynced.catch(() => undefined)
+    doc.on('update', this.onLocalUpdate)
+    this.awareness.on('update', this.onAwarenessUpdate)
+  }
+
+  /** Current status. */
+  get status(): DocStatus {
+    return this.statusValue
+  }
+
+  /** Local updates the server has not yet acknowledged as durably stored. */
+  get unsyncedChanges(): number {
+    return this.pending.length
+  }
+
+  /** Subscribes to status changes; returns the unsubscribe function. */
+  onStatus(cb: (status: DocStatus) => void): () => void {
+    return this.statusListeners.subscribe(cb)
+  }
+
+  /** @internal */
+  setStatus(status: DocStatus): void {
+    if (this.closed || status === this.statusValue) return
+    this.statusValue = status
+    if (status === 'synced') {
+      this.everSynced = true
+      this.resolveSynced()
+    }
+    this.statusListeners.emit(status)
+  }
+
+  /** @internal A new connection: everything unacked is resent by the next sync step 2. */
+  resetConnection(): void {
+    this.writesSent = 0
+    this.pending = this.pending.map(() => Infinity)
+    const others = [...this.awareness.getStates().keys()].filter((c) => c !== this.doc.clientID)
+    if (others.length) awarenessProtocol.removeAwarenessStates(this.awareness, others, this.origin)
+  }
+
+  /** @internal */
+  fatal(err: SkeinError): void {
+    this.setStatus('error')
+    this.rejectSynced(err)
+  }
+
+  private readonly onLocalUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === this.origin || this.closed) return
+    if (this.host.canSend(this.name)) {
+      this.pending.push(++this.writesSent)
+      this.host.sendMessage(this.name, syncMsg(YSyncType.UPDATE, update))
+    } else this.pending.push(Infinity)
+  }
+
+  private readonly onAwarenessUpdate = (
+    changes: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    if (origin === this.origin || !this.host.canSend(this.name)) return
+    const mine = [...changes.added, ...changes.updated, ...changes.removed].filter(
+      (c) => c === this.doc.clientID,
+    )
+    if (mine.length) this.sendAwareness(mine)
+  }
+
+  /** @internal Sends our own awareness state (after (re)subscribing). */
+  sendAwareness(clients: number[] = [this.doc.clientID]): void {
+    if (!this.awareness.meta.has(this.doc.clientID)) return
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)
+    this.host.sendMessage(
+      this.name,
+      message(YMessageType.AWARENESS, (e) => encoding.writeVarUint8Array(e, update)),
+    )
+  }
+
+  /** @internal Handles a y-protocols message from the server. */
+  receive(payload: Uint8Array): void {
+    const d = decoding.createDecoder(payload)
+    const type = decoding.readVarUint(d)
+    if (type === YMessageType.SYNC) {
+      const sub = decoding.readVarUint(d)
+      const data = decoding.readVarUint8Array(d)
+      if (sub === YSyncType.STEP1) {
+        const index = ++this.writesSent
+        this.pending = this.pending.map(() => index)
+        this.host.sendMessage(this.name, syncMsg(YSyncType.STEP2, Y.encodeStateAsUpdate(this.doc, data)))
+        return
+      }
+      Y.applyUpdate(this.doc, data, this.origin)
+      if (sub === YSyncType.STEP2) this.setStatus('synced')
+    } else if (type === YMessageType.AWARENESS) {
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(d), this.origin)
+    }
+  }
+
+  /** @internal The server stored our first `count` writes on this connection. */
+  ack(count: number): void {
+    const before = this.pending.length
+    this.pending = this.pending.filter((i) => i > count)
+    if (this.pending.length !== before && this.statusValue === 'synced') this.statusListeners.emit('synced')
+  }
+
+  /** Stops syncing this document (the Y.Doc stays usable). */
+  close(): void {
+    if (this.closed) return
+    if (this.host.canSend(this.name)) {
+      awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], 'close')
+    }
+    this.closed = true
+    this.doc.off('update', this.onLocalUpdate)
+    this.awareness.off('update', this.onAwarenessUpdate)
+    if (this.ownsAwareness) this.awareness.destroy()
+    this.host.release(this)
+    this.statusValue = 'offline'
+    this.rejectSynced(new SkeinError('CLOSED', `Document ${this.name} was closed before it synced.`))
+  }
+}

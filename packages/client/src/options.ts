@@ -1,0 +1,51 @@
+import type { Logger } from '@skein/core'
+import { noopLogger } from '@skein/core'
+
+/** The parts of the WHATWG `WebSocket` the client uses (browser global or the `ws` package). */
+export interface WebSocketLike {
+  binaryType: string
+  readonly readyState: number
+  onopen: ((ev: unknown) => void) | null
+  onmessage: ((ev: { data: unknown }) => void) | null
+  onclose: ((ev: { code: number; reason: string }) => void) | null
+  onerror: ((ev: unknown) => void) | null
+  send(data: Uint8Array): void
+  close(code?: number, reason?: string): void
+}
+
+/** A WebSocket constructor (`globalThis.WebSocket`, or `ws` in Node). */
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+/** Options of {@link SyncClient}. */
+export interface SyncClientOptions {
+  /** Server base URL `ws://host:port` (the `/_skein/v1` path is appended) or the full endpoint URL. Required. */
+  url: string
+  /** Access token, or a function fetching a fresh one per connection; default none (open servers on loopback). */
+  token: string | (() => string | Promise<string>) | undefined
+  /** WebSocket implementation; default `globalThis.WebSocket` (pass `ws` in Node < 22). */
+  WebSocket: WebSocketConstructor | undefined
+  /** First reconnect delay bound; default 250 ms. */
+  initialBackoffMs: number
+  /** Largest reconnect delay; default 30 s. */
+  maxBackoffMs: number
+  /** Source of randomness for full jitter; default Math.random (inject for reproducible tests). */
+  random: () => number
+  /** Logs (never tokens or document contents); default silent. */
+  logger: Logger
+}
+
+/** Defaults for {@link SyncClientOptions} (except `url`). */
+export const DEFAULT_SYNC_CLIENT_OPTIONS: Omit<SyncClientOptions, 'url'> = {
+  token: undefined,
+  WebSocket: undefined,
+  initialBackoffMs: 250,
+  maxBackoffMs: 30_000,
+  random: Math.random,
+  logger: noopLogger,
+}
+
+/** Full-jitter exponential backoff: uniform in [0, min(max, initial·2^attempt)]. */
+export function backoffDelay(attempt: number, o: Pick<SyncClientOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'random'>): number {
+  const cap = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** Math.min(attempt, 30))
+  return Math.floor(o.random() * cap)
+}

@@ -1,0 +1,102 @@
+import type { PathFilter } from './ignore-rules.js'
+import type { SyncManifest } from './manifest.js'
+import type { CloudSyncProvider } from './provider.js'
+import { listRemote, readRemoteIndex } from './remote-state.js'
+import type { RemoteView } from './remote-state.js'
+import type { RetryOptions } from './retry.js'
+import { withRetry } from './retry.js'
+import { runPool } from './pool.js'
+import { remoteHash } from './plan.js'
+
+/**
+ * Fetches the sha-256 (one HEAD each) of remote files whose content is unknown
+ * (a plain listing after a change) but which may equal their local counterpart:
+ * present on both sides with the same size. Cheap: only changed paths qualify.
+ */
+export async function fillRemoteHashes(
+  input: DetectRemoteInput,
+  view: RemoteView,
+  local: Map<string, { size: number }>,
+): Promise<void> {
+  const todo = [...view.files.values()].filter((r) => {
+    const l = local.get(r.path)
+    return l && l.size === r.size && remoteHash(r, input.manifest.get(r.path)) === undefined
+  })
+  await runPool(
+    todo,
+    input.concurrency,
+    async (r) => {
+      const h = await withRetry(
+        () => input.provider.head(input.prefix + r.path, { signal: input.signal }),
+        { ...input.retry, signal: input.signal },
+      )
+      if (h && h.etag === r.etag)
+        view.files.set(r.path, { ...r, sha256: h.sha256, mtime: h.mtime ?? r.mtime })
+    },
+    input.signal,
+  )
+}
+
+/** Inputs of {@link detectRemote}. */
+export interface DetectRemoteInput {
+  provider: CloudSyncProvider
+  prefix: string
+  filter: PathFilter
+  retry: Partial<RetryOptions>
+  signal?: AbortSignal | undefined
+  manifest: SyncManifest
+  useIndex: boolean
+  concurrency: number
+}
+
+/**
+ * The remote side of a run. With the remote index, one download replaces the
+ * listing; deletions it reports are confirmed with a HEAD each (so a lagging index
+ * can never cause a local delete). Returns whether the index needs rewriting.
+ */
+export async function detectRemote(
+  input: DetectRemoteInput,
+): Promise<{ view: RemoteView; stale: boolean }> {
+  const ctx = {
+    provider: input.provider,
+    prefix: input.prefix,
+    filter: input.filter,
+    retry: input.retry,
+    signal: input.signal,
+  }
+  const idx = input.useIndex ? await readRemoteIndex(ctx) : undefined
+  if (!idx) {
+    const files = await listRemote(ctx)
+    return {
+      view: { files, source: 'listing', generation: undefined, indexEtag: undefined },
+      stale: true,
+    }
+  }
+  const view: RemoteView = {
+    files: idx.files,
+    source: 'index',
+    generation: idx.generation,
+    indexEtag: idx.etag,
+  }
+  if (idx.files.size === 0) return { view, stale: false }
+  const missing = [...input.manifest.paths()].filter(
+    (p) => !idx.files.has(p) && !input.filter.ignores(p),
+  )
+  let stale = false
+  await runPool(
+    missing,
+    input.concurrency,
+    async (path) => {
+      const h = await withRetry(
+        () => input.provider.head(input.prefix + path, { signal: input.signal }),
+        { ...input.retry, signal: input.signal },
+      )
+      if (h) {
+        view.files.set(path, { path, size: h.size, sha256: h.sha256, mtime: h.mtime, etag: h.etag })
+        stale = true
+      }
+    },
+    input.signal,
+  )
+  return { view, stale }
+}

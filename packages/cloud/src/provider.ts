@@ -1,0 +1,96 @@
+/**
+ * The storage interface every cloud backend implements: a small required core
+ * (list, head, download, upload, delete) plus optional capabilities. Providers are
+ * dumb: they move bytes by key. Policy (retries, manifests, conflicts) lives in
+ * the engine that wraps them.
+ */
+
+/** What a provider knows about one stored object. */
+export interface ObjectInfo {
+  /** The object's key (provider-relative, `/`-separated). */
+  key: string
+  /** Size in bytes. */
+  size: number
+  /** The source file's modification time (ms since epoch), when stored with the object. */
+  mtime?: number | undefined
+  /** sha-256 hex of the content, when stored with the object (absent for foreign objects). */
+  sha256?: string | undefined
+  /** An opaque version tag that changes whenever the content is replaced. */
+  etag?: string | undefined
+}
+
+/** Facts the uploader states about a body; the provider verifies size and sha-256. */
+export interface UploadMeta {
+  /** Exact byte count of the body. */
+  size: number
+  /** sha-256 hex of the body. A mismatch fails the upload with `HASH_MISMATCH` and stores nothing. */
+  sha256: string
+  /** Modification time to record (ms since epoch). */
+  mtime: number
+}
+
+/** A byte stream (a Node `Readable` qualifies). */
+export type ByteStream = AsyncIterable<Uint8Array>
+
+/** Per-call options shared by every provider method. */
+export interface CallOptions {
+  /** Aborts the call; the provider rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
+}
+
+/** A downloaded object: its metadata and its content as a stream. */
+export interface Download {
+  info: ObjectInfo
+  body: ByteStream
+}
+
+/** Preconditions for a conditional write (optional capability). */
+export interface WriteCondition {
+  /** Write only if the key does not exist yet. */
+  ifNoneMatch?: '*'
+  /** Write only if the current object has this etag. */
+  ifMatch?: string
+}
+
+/**
+ * A bucket-like store of objects by key. Not-found is `undefined`; every other
+ * failure is a `SkeinError` whose `retryable` says whether trying again may help.
+ */
+export interface CloudSyncProvider {
+  /** Short human name for messages, e.g. `folder:/backups` or `s3://bucket/prefix`. */
+  readonly name: string
+  /** Every object whose key starts with `prefix`, paging internally. Order is unspecified. */
+  list(prefix: string, options?: CallOptions): AsyncIterable<ObjectInfo>
+  /** Metadata of one object, or `undefined` when it does not exist. */
+  head(key: string, options?: CallOptions): Promise<ObjectInfo | undefined>
+  /** The object's content, or `undefined` when it does not exist. */
+  download(key: string, options?: CallOptions): Promise<Download | undefined>
+  /**
+   * Stores `body` under `key`, atomically (readers see the old or the new object,
+   * never a partial one). Rejects with `HASH_MISMATCH` when the body does not match
+   * `meta.size`/`meta.sha256`, storing nothing.
+   */
+  upload(
+    key: string,
+    body: ByteStream,
+    meta: UploadMeta,
+    options?: CallOptions,
+  ): Promise<ObjectInfo>
+  /** Removes the object; deleting a missing key succeeds. */
+  delete(key: string, options?: CallOptions): Promise<void>
+  /** Optional: server-side copy; `undefined` when `from` does not exist. */
+  copy?(from: string, to: string, options?: CallOptions): Promise<ObjectInfo | undefined>
+  /**
+   * Optional: upload that succeeds only when `condition` holds, else rejects with
+   * `PRECONDITION_FAILED`. Present only when the backend enforces it.
+   */
+  uploadIf?(
+    key: string,
+    body: ByteStream,
+    meta: UploadMeta,
+    condition: WriteCondition,
+    options?: CallOptions,
+  ): Promise<ObjectInfo>
+  /** Optional: releases sockets and file handles. */
+  close?(): Promise<void>
+}

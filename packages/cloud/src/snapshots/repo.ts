@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { SkeinError } from '@skein/core'
+import { sha256HexSync } from '@skein/core/node'
+import type { ByteStream, CloudSyncProvider } from '../provider.js'
+import { withRetry } from '../retry.js'
+import { bytesStream, readAll } from '../streams.js'
+import { blobName, decrypt, deriveKey, encrypt, newKdfParams } from './crypto.js'
+import type { KdfParams } from './crypto.js'
+import type { SnapshotInfo, SnapshotManifest, SnapshotStoreOptions } from './types.js'
+
+interface RepoConfig {
+  version: 1
+  encryption?: { kdf: 'scrypt'; params: KdfParams; check: string }
+}
+
+const CHECK = 'skein-snapshot-repository'
+
+/**
+ * A snapshot repository on a provider: `config.json`, `snapshots/<id>.json`,
+ * content-addressed `blobs/<xx>/<name>` and `locks/`. Hides encryption.
+ */
+export class SnapshotRepo {
+  private constructor(
+    readonly provider: CloudSyncProvider,
+    readonly prefix: string,
+    private readonly key: Buffer | undefined,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Opens (creating on first use when `create`) the repository. Wrong passphrase → `NOT_AUTHORIZED`. */
+  static async open(o: SnapshotStoreOptions, create: boolean): Promise<SnapshotRepo> {
+    const prefix = o.prefix ?? ''
+    const where = `${o.provider.name}${prefix ? ' ' + prefix : ''}`
+    const raw = await getBytes(o.provider, prefix + 'config.json', o.signal)
+    let config: RepoConfig
+    if (raw) config = JSON.parse(raw.toString('utf8')) as RepoConfig
+    else {
+      if (!create)
+        throw new SkeinError('NOT_FOUND', `No snapshot repository at ${where}; run a backup first.`)
+      config = { version: 1 }
+      if (o.passphrase !== undefined) {
+        const params = newKdfParams()
+        const key = await deriveKey(o.passphrase, params)
+        config.encryption = {
+          kdf: 'scrypt',
+          params,
+          check: encrypt(key, Buffer.from(CHECK), 'check').toString('base64'),
+        }
+      }
+      await putBytes(
+        o.provider,
+        prefix + 'config.json',
+        Buffer.from(JSON.stringify(config)),
+        o.signal,
+      )
+    }
+    if (!config.encryption) {
+      if (o.passphrase !== undefined)
+        throw new SkeinError(
+          'INVALID_INPUT',
+          `The snapshot repository at ${where} is not encrypted; omit the passphrase, or back up to a new location to encrypt.`,
+        )
+      return new SnapshotRepo(o.provider, prefix, undefined, o.signal)
+    }
+    if (o.passphrase === undefined)
+      throw new SkeinError(
+        'NOT_AUTHORIZED',
+        `The snapshot repository at ${where} is encrypted; give its passphrase.`,
+      )
+    const key = await deriveKey(o.passphrase, config.encryption.params)
+    try {
+      decrypt(key, Buffer.from(config.encryption.check, 'base64'), 'check', 'check')
+    } catch {
+      throw new SkeinError(
+        'NOT_AUTHORIZED',
+        `Wrong passphrase for the snapshot repository at ${where}; check the passphrase (nothing was read or changed).`,
+      )
+    }
+    return new SnapshotRepo(o.provider, prefix, key, o.signal)
+  }
+
+  get encrypted(): boolean {
+    return this.key !== undefined
+  }
+
+  /** Key of the blob holding content `sha256`. */
+  blobKey(sha256: string): string {
+    const name = blobName(sha256, this.key)
+    return `${this.prefix}blobs/${name.slice(0, 2)}/${name}`
+  }
+
+  async hasBlob(sha256: string): Promise<boolean> {
+    return (
+      (await withRetry(() => this.provider.head(this.blobKey(sha256), { signal: this.signal }), {
+        signal: this.signal,
+      })) !== undefined
+    )
+  }
+
+  /** Stores a blob; `open` returns a fresh stream of the content for each attempt. */
+  async putBlob(
+    sha256: string,
+    size: number,
+    mtime: number,
+    open: () => ByteStream,
+  ): Promise<void> {
+    const key = this.blobKey(sha256)
+    await withRetry(
+      async () => {
+        if (!this.key)
+          return void (await this.provider.upload(
+            key,
+            open(),
+            { size, sha256, mtime },
+            { signal: this.signal },
+          ))
+        const plain = await readAll(open())
+        if (sha256HexSync(plain) !== sha256)
+          throw new SkeinError(
+            'HASH_MISMATCH',
+            `A file changed while being backed up (content ${sha256.slice(0, 12)}…); run the backup again.`,
+          )
+        const enc = encrypt(this.key, plain, 'blob')
+        await this.provider.upload(
+          key,
+          bytesStream(enc),
+          { size: enc.length, sha256: sha256HexSync(enc), mtime },
+          { signal: this.signal },
+        )
+      },
+      { signal: this.signal },
+    )
+  }
+
+  /** The plaintext stream of blob `sha256` (unverified: callers hash it), or undefined when missing. */
+  async getBlob(sha256: string): Promise<ByteStream | undefined> {
+    return withRetry(
+      async () => {
+        const d = await this.provider.download(this.blobKey(sha256), { signal: this.signal })
+        if (!d) return undefined
+        if (!this.key) return d.body
+        return bytesStream(
+          decrypt(this.key, await readAll(d.body), 'blob', `Blob ${sha256.slice(0, 12)}…`),
+        )
+      },
+      { signal: this.signal },
+    )
+  }
+
+  /** Every stored blob key. */
+  async *blobKeys(): AsyncIterable<string> {
+    for await (const o of this.provider.list(this.prefix + 'blobs/', { signal: this.signal }))
+      yield o.key
+  }
+
+  async putManifest(m: SnapshotManifest): Promise<void> {
+    const plain = Buffer.from(JSON.stringify(m))
+    await putBytes(
+      this.provider,
+      this.manifestKey(m.id),
+      this.key ? encrypt(this.key, plain, 'manifest') : plain,
+      this.signal,
+    )
+  }
+
+  async readManifest(id: string): Promise<SnapshotManifest> {
+    const raw = await getBytes(this.provider, this.manifestKey(id), this.signal)
+    if (!raw)
+      throw new SkeinError(
+        'NOT_FOUND',
+        `Snapshot ${id} does not exist in ${this.provider.name}; list snapshots to see which exist.`,
+      )
+    const plain = this.key ? decrypt(this.key, raw, 'manifest', `Snapshot ${id}`) : raw
+    return JSON.parse(plain.toString('utf8')) as SnapshotManifest
+  }
+
+  async deleteManifest(id: string): Promise<void> {
+    await withRetry(() => this.provider.delete(this.manifestKey(id), { signal: this.signal }), {
+      signal: this.signal,
+    })
+  }
+
+  private manifestKey(id: string): string {
+    return `${this.prefix}snapshots/${id}.json`
+  }
+
+  /** Snapshot ids, oldest first (ids sort by time). */
+  async snapshotIds(): Promise<string[]> {
+    const ids: string[] = []
+    const base = this.prefix + 'snapshots/'
+    for await (const o of this.provider.list(base, { signal: this.signal }))
+      if (o.key.endsWith('.json')) ids.push(o.key.slice(base.length, -5))
+    return ids.sort()
+  }
+
+  /** Writes a lock object; returns its key. */
+  async lock(kind: 'backup' | 'prune'): Promise<string> {
+    const key = `${this.prefix}locks/${kind}-${randomUUID()}.json`
+    await putBytes(
+      this.provider,
+      key,
+      Buffer.from(JSON.stringify({ kind, time: Date.now(), host: hostname(), pid: process.pid })),
+      this.signal,
+    )
+    return key
+  }
+
+  /** Live locks (younger than `staleMs`) other than `own`. */
+  async otherLocks(own: string, staleMs: number): Promise<{ key: string; kind: string }[]> {
+    const out: { key: string; kind: string }[] = []
+    for await (const o of this.provider.list(this.prefix + 'locks/', { signal: this.signal })) {
+      if (o.key === own) continue
+      const raw = await getBytes(this.provider, o.key, this.signal)
+      if (!raw) continue
+      const l = JSON.parse(raw.toString('utf8')) as { kind: string; time: number }
+      if (Date.now() - l.time < staleMs) out.push({ key: o.key, kind: l.kind })
+    }
+    return out
+  }
+
+  async unlock(key: string): Promise<void> {
+    await this.provider.delete(key).catch(() => undefined)
+  }
+}
+
+/** A manifest's summary. */
+export function infoOf(m: SnapshotManifest): SnapshotInfo {
+  return {
+    id: m.id,
+    time: m.time,
+    label: m.label,
+    fileCount: m.files.length,
+    totalSize: m.files.reduce((n, f) => n + f.size, 0),
+  }
+}
+
+async function getBytes(
+  p: CloudSyncProvider,
+  key: string,
+  signal?: AbortSignal,
+): Promise<Buffer | undefined> {
+  return withRetry(
+    async () => {
+      const d = await p.download(key, { signal })
+      return d && readAll(d.body)
+    },
+    { signal },
+  )
+}
+
+async function putBytes(
+  p: CloudSyncProvider,
+  key: string,
+  bytes: Buffer,
+  signal?: AbortSignal,
+): Promise<void> {
+  await withRetry(
+    () =>
+      p.upload(
+        key,
+        bytesStream(bytes),
+        { size: bytes.length, sha256: sha256HexSync(bytes), mtime: Date.now() },
+        { signal },
+      ),
+    { signal },
+  )
+}

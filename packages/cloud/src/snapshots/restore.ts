@@ -1,0 +1,92 @@
+import { createWriteStream } from 'node:fs'
+import { mkdir, readdir, rename, rm, utimes } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { SkeinError } from '@skein/core'
+import { fsError, isNotFound } from '../fs-utils.js'
+import { runPool } from '../pool.js'
+import { hashTap } from '../streams.js'
+import { SnapshotRepo } from './repo.js'
+import type { SnapshotFile, SnapshotStoreOptions } from './types.js'
+
+/** Options of {@link restore}. */
+export interface RestoreOptions extends SnapshotStoreOptions {
+  /** Snapshot id (required; see `listSnapshots`). */
+  snapshot: string
+  /** Folder to restore into: must not exist or be empty (required). */
+  target: string
+  /** Only these files or folders (default: everything). */
+  paths?: string[]
+}
+
+/** What a restore wrote. */
+export interface RestoreResult {
+  files: number
+  bytes: number
+}
+
+/**
+ * Restores a snapshot into an empty or new folder, verifying every file's
+ * sha-256 before it is moved into place. Never writes over existing files.
+ */
+export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const target = resolve(o.target)
+  try {
+    const existing = await readdir(target)
+    if (existing.length)
+      throw new SkeinError(
+        'SAFETY_GUARD',
+        `Restore target ${target} is not empty (${existing.length} entries); restore into a new or empty folder.`,
+      )
+  } catch (err) {
+    if (!isNotFound(err))
+      throw err instanceof SkeinError ? err : fsError(err, 'read the restore target', target)
+  }
+  const repo = await SnapshotRepo.open(o, false)
+  const manifest = await repo.readManifest(o.snapshot)
+  const wanted = o.paths?.map((p) => p.replace(/\/+$/, ''))
+  const files = wanted
+    ? manifest.files.filter((f) => wanted.some((w) => f.path === w || f.path.startsWith(w + '/')))
+    : manifest.files
+  if (wanted && files.length === 0)
+    throw new SkeinError(
+      'NOT_FOUND',
+      `None of ${JSON.stringify(o.paths)} is in snapshot ${o.snapshot}; check the paths.`,
+    )
+  const staging = join(target, '.skein-restore')
+  await mkdir(staging, { recursive: true })
+  let bytes = 0
+  try {
+    await runPool(
+      files,
+      o.concurrency ?? 8,
+      async (f: SnapshotFile, i) => {
+        const body = await repo.getBlob(f.sha256)
+        if (!body)
+          throw new SkeinError(
+            'CORRUPT',
+            `Snapshot ${o.snapshot} is missing the content of ${JSON.stringify(f.path)} (blob ${f.sha256.slice(0, 12)}…); restore another snapshot.`,
+          )
+        const tmp = join(staging, String(i))
+        const tap = hashTap(body)
+        await pipeline(tap.stream, createWriteStream(tmp), { signal: o.signal })
+        const got = tap.result()
+        if (got.sha256 !== f.sha256 || got.size !== f.size)
+          throw new SkeinError(
+            'HASH_MISMATCH',
+            `Restored ${JSON.stringify(f.path)} does not match snapshot ${o.snapshot} (sha-256 ${got.sha256.slice(0, 12)}…); the store is damaged: restore another snapshot.`,
+          )
+        const t = new Date(f.mtime)
+        await utimes(tmp, t, t)
+        const dest = join(target, f.path)
+        await mkdir(dirname(dest), { recursive: true })
+        await rename(tmp, dest)
+        bytes += f.size
+      },
+      o.signal,
+    )
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+  return { files: files.length, bytes }
+}

@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { FolderProvider } from './folder-provider.js'
+import { createPathFilter } from './ignore-rules.js'
+import { scanLocal } from './local-scan.js'
+import { SyncManifest } from './manifest.js'
+import { SyncEngine } from './sync-engine.js'
+import type { SyncProgress } from './sync-types.js'
+
+const temps: string[] = []
+const temp = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'skein-engine-'))
+  temps.push(d)
+  return d
+}
+afterAll(async () => void (await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })))))
+async function setup(n = 20) {
+  const local = await temp()
+  for (let i = 0; i < n; i++) {
+    await mkdir(join(local, `d${i % 3}`), { recursive: true })
+    await writeFile(join(local, `d${i % 3}/f${i}.md`), `file ${i}\n`.repeat(100))
+  }
+  return { local, provider: new FolderProvider(await temp(), { fsync: false }) }
+}
+
+describe('SyncEngine', () => {
+  it('SE1 progress goes detectingLocal → … → complete with monotonic counts and byte totals', async () => {
+    const { local, provider } = await setup()
+    const seen: SyncProgress[] = []
+    const r = await new SyncEngine({ local, provider }).sync({ onProgress: (p) => seen.push({ ...p }) })
+    const stages = [...new Set(seen.map((p) => p.stage))]
+    expect(stages).toEqual(['detectingLocal', 'detectingRemote', 'planning', 'uploading', 'complete'])
+    const up = seen.filter((p) => p.stage === 'uploading')
+    for (let i = 1; i < up.length; i++) expect(up[i]!.bytes).toBeGreaterThanOrEqual(up[i - 1]!.bytes)
+    const last = seen[seen.length - 1]!
+    expect([last.current, last.total, last.bytes, last.totalBytes]).toEqual([20, 20, r.bytes, r.bytes])
+  })
+
+  it('SE2 dry run reports the plan and changes nothing', async () => {
+    const { local, provider } = await setup(5)
+    const r = await new SyncEngine({ local, provider }).sync({ dryRun: true })
+    expect(r).toMatchObject({ dryRun: true, filesUploaded: 5 })
+    expect(r.operations).toHaveLength(5)
+    const listed: string[] = []
+    for await (const o of provider.list('')) listed.push(o.key)
+    expect(listed).toEqual([])
+  })
+
+  it('SE3 an aborted run throws CLOSED, keeps what completed, and the next run finishes', async () => {
+    const { local, provider } = await setup(40)
+    const ac = new AbortController()
+    let n = 0
+    const engine = new SyncEngine({ local, provider, concurrency: 2 })
+    const err = await engine
+      .sync({ signal: ac.signal, onProgress: (p) => p.stage === 'uploading' && ++n === 10 && ac.abort() })
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'CLOSED' })
+    const manifest = await SyncManifest.load(join(local, '.skein/cloud/manifest.json'))
+    expect(manifest.size).toBeGreaterThan(0)
+    expect(manifest.size).toBeLessThan(40)
+    const r = await engine.sync()
+    expect(r.filesUploaded).toBe(40 - manifest.size)
+  })
+
+  it('SE4 two runs on one folder at once: the second is refused, not interleaved', async () => {
+    const { local, provider } = await setup(30)
+    const engine = new SyncEngine({ local, provider })
+    const [a, b] = await Promise.allSettled([engine.sync(), engine.sync()])
+    const outcomes = [a.status, b.status].sort()
+    expect(outcomes).toEqual(['fulfilled', 'rejected'])
+    const rejected = (a.status === 'rejected' ? a : b) as PromiseRejectedResult
+    expect(rejected.reason).toMatchObject({ code: 'CONFLICT', retryable: true })
+  })
+
+  it('SE5 unchanged files are not re-hashed (size + mtime + inode cache)', async () => {
+    const { local, provider } = await setup(30)
+    await new SyncEngine({ local, provider }).sync()
+    const manifest = await SyncManifest.load(join(local, '.skein/cloud/manifest.json'))
+    await writeFile(join(local, 'd0/f0.md'), 'changed')
+    const scan = await scanLocal(local, createPathFilter(), manifest, { concurrency: 4 })
+    expect(scan.hashed).toBe(1)
+    expect(scan.files.size).toBe(30)
+  })
+
+  it('SE6 bandwidth limit and concurrency 1 still converge; the manifest is valid JSON', async () => {
+    const { local, provider } = await setup(4)
+    const r = await new SyncEngine({ local, provider, concurrency: 1, bandwidthLimit: 1_000_000 }).sync()
+    expect(r.filesUploaded).toBe(4)
+    expect(Object.keys((JSON.parse(await readFile(join(local, '.skein/cloud/manifest.json'), 'utf8')) as { entries: object }).entries)).toHaveLength(4)
+  })
+
+  it('SE7 the max-delete guard refuses before changing anything; force overrides', async () => {
+    const { local, provider } = await setup(4)
+    await new SyncEngine({ local, provider }).sync()
+    for (const p of ['d0/f0.md', 'd1/f1.md', 'd2/f2.md']) await rm(join(local, p))
+    await expect(new SyncEngine({ local, provider }).sync()).rejects.toMatchObject({ code: 'SAFETY_GUARD', message: expect.stringMatching(/3 of 4 remote files/) })
+    expect(await provider.head('d0/f0.md')).toBeDefined()
+    expect((await new SyncEngine({ local, provider, force: true }).sync()).filesDeleted).toBe(3)
+  })
+})

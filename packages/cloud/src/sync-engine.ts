@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { SkeinError, isSkeinError, noopLogger, systemClock } from '@skein/core'
+import { detectRemote, fillRemoteHashes } from './detect-remote.js'
+import type { ExecContext } from './exec-context.js'
+import { executeOp } from './execute-op.js'
+import { loadPathFilter } from './ignore-rules.js'
+import { scanLocal } from './local-scan.js'
+import { SyncManifest } from './manifest.js'
+import { MergeBases } from './merge-bases.js'
+import { describeOps, planSync } from './plan.js'
+import type { PlannedOp } from './plan.js'
+import { runPool } from './pool.js'
+import type { CloudSyncProvider } from './provider.js'
+import { REMOTE_INDEX_KEY, listRemote, writeRemoteIndex } from './remote-state.js'
+import type { RemoteView } from './remote-state.js'
+import { abortError, withRetry } from './retry.js'
+import { acquireStateLock } from './state-lock.js'
+import { RateBucket } from './streams.js'
+import type {
+  CloudSyncResult,
+  SyncEngineOptions,
+  SyncProgress,
+  SyncRunOptions,
+  SyncStage,
+} from './sync-types.js'
+import { WriteAheadLog, recoverWal } from './wal.js'
+import { checkDeleteGuard } from './delete-guard.js'
+
+/** Defaults for {@link SyncEngine} (everything but `local` and `provider`). */
+export const DEFAULT_SYNC_ENGINE_OPTIONS: Omit<SyncEngineOptions, 'local' | 'provider'> = {
+  prefix: '',
+  manifest: undefined,
+  mode: 'two-way',
+  direction: 'up',
+  compare: ['size', 'checksum'],
+  modifyWindowMs: 1000,
+  keep: 'newer',
+  autoMerge: false,
+  autoMergeMaxBytes: 1024 * 1024,
+  concurrency: 8,
+  maxDeletePercent: 50,
+  force: false,
+  ignore: [],
+  bandwidthLimit: undefined,
+  useRemoteIndex: true,
+  retry: {},
+  clock: systemClock,
+  logger: noopLogger,
+}
+
+const STAGE: Record<PlannedOp['kind'], SyncStage> = {
+  upload: 'uploading',
+  download: 'downloading',
+  conflict: 'downloading',
+  record: 'planning',
+  forget: 'planning',
+  'delete-local': 'deleting',
+  'delete-remote': 'deleting',
+}
+
+/**
+ * Syncs a local folder with a {@link CloudSyncProvider} through a manifest, a
+ * write-ahead log and verified transfers. One run at a time per folder.
+ */
+export class SyncEngine {
+  readonly options: SyncEngineOptions
+  private readonly stateDir: string
+
+  constructor(
+    options: Partial<SyncEngineOptions> & { local: string; provider: CloudSyncProvider },
+  ) {
+    this.options = { ...DEFAULT_SYNC_ENGINE_OPTIONS, ...options, local: resolve(options.local) }
+    const manifest =
+      this.options.manifest ?? join(this.options.local, '.skein', 'cloud', 'manifest.json')
+    this.options.manifest = manifest
+    this.stateDir = join(manifest, '..')
+    if (this.options.concurrency < 1)
+      throw new SkeinError('INVALID_INPUT', 'SyncEngine concurrency must be at least 1.')
+  }
+
+  /** Runs one sync. Throws `SAFETY_GUARD` (nothing changed) when the max-delete guard trips. */
+  async sync(run: SyncRunOptions = {}): Promise<CloudSyncResult> {
+    const o = this.options
+    const manifestFile = o.manifest as string
+    const walFile = manifestFile + '.wal'
+    const release = run.dryRun ? undefined : await acquireStateLock(manifestFile + '.lock')
+    const result: CloudSyncResult = {
+      success: true,
+      dryRun: !!run.dryRun,
+      filesUploaded: 0,
+      filesDownloaded: 0,
+      filesDeleted: 0,
+      bytes: 0,
+      conflicts: [],
+      errors: [],
+      warnings: [],
+      operations: [],
+    }
+    const progress: SyncProgress = {
+      stage: 'detectingLocal',
+      current: 0,
+      total: 0,
+      bytes: 0,
+      totalBytes: 0,
+    }
+    const emit = (patch: Partial<SyncProgress>) => run.onProgress?.(Object.assign(progress, patch))
+    try {
+      const manifest = await SyncManifest.load(manifestFile)
+      const recovered = await recoverWal(walFile, manifest)
+      if (recovered && !run.dryRun) {
+        await manifest.save()
+        await rm(walFile, { force: true })
+        result.warnings.push(
+          `Resumed after an interrupted run: ${recovered.completed} of ${recovered.planned} operations had completed; the rest are redone.`,
+        )
+      }
+      const tmpDir = join(o.local, '.skein', 'tmp-cloud')
+      if (!run.dryRun) await rm(tmpDir, { recursive: true, force: true })
+      const filter = await loadPathFilter(o.local, o.ignore)
+
+      // The remote is detected while the local tree is walked; hashing waits for
+      // both, so files new on this side are hashed once, during their upload.
+      const retry = o.retry
+      const detect = {
+        provider: o.provider,
+        prefix: o.prefix,
+        filter,
+        retry,
+        signal: run.signal,
+        manifest,
+        useIndex: o.useRemoteIndex,
+        concurrency: o.concurrency,
+      }
+      const remoteP = detectRemote(detect)
+      remoteP.catch(() => undefined) // awaited below; avoid an unhandled rejection meanwhile
+      emit({ stage: 'detectingLocal' })
+      const scan = await scanLocal(o.local, filter, manifest, {
+        concurrency: Math.max(4, o.concurrency),
+        signal: run.signal,
+        onFile: (n) => emit({ current: n }),
+        deferHash: async () => {
+          const { view } = await remoteP
+          return (path) => !view.files.has(path) && !manifest.get(path)
+        },
+      })
+      for (const s of scan.skipped)
+        result.warnings.push(`Skipped ${JSON.stringify(s.path)}: ${s.reason}`)
+      emit({ stage: 'detectingRemote', current: 0 })
+      const { view, stale } = await remoteP
+      await fillRemoteHashes(detect, view, scan.files)
+
+      emit({ stage: 'planning' })
+      const plan = planSync({
+        local: scan.files,
+        remote: view.files,
+        manifest,
+        mode: o.mode,
+        direction: o.direction,
+        compare: o.compare,
+        modifyWindowMs: o.modifyWindowMs,
+      })
+      result.warnings.push(...plan.warnings)
+      result.operations = describeOps(plan.ops)
+      checkDeleteGuard(plan.ops, scan.files.size, view.files.size, o)
+      const work = plan.ops
+      emit({
+        total: work.length,
+        totalBytes: work.reduce(
+          (n, op) =>
+            n +
+            (op.kind.startsWith('delete') || op.kind === 'record' || op.kind === 'forget'
+              ? 0
+              : op.size),
+          0,
+        ),
+      })
+      if (run.dryRun) {
+        for (const op of work) {
+          if (op.kind === 'upload') result.filesUploaded++
+          if (op.kind === 'download') result.filesDownloaded++
+          if (op.kind.startsWith('delete') || ('deleteSource' in op && op.deleteSource))
+            result.filesDeleted++
+        }
+        emit({ stage: 'complete' })
+        return result
+      }
+
+      const ctx: ExecContext = {
+        root: o.local,
+        tmpDir,
+        prefix: o.prefix,
+        provider: o.provider,
+        local: scan.files,
+        remote: view.files,
+        manifest,
+        options: o,
+        retry,
+        signal: run.signal,
+        bucket: o.bandwidthLimit ? new RateBucket(o.bandwidthLimit) : undefined,
+        bases: o.autoMerge
+          ? new MergeBases(join(this.stateDir, 'bases'), o.autoMergeMaxBytes)
+          : undefined,
+        logger: o.logger,
+        now: o.clock.now(),
+        onBytes: (path, n) => {
+          result.bytes += n
+          emit({ bytes: progress.bytes + n, path })
+        },
+      }
+      const remoteBefore = new Map(view.files)
+      const wal = await WriteAheadLog.begin(walFile, randomUUID(), result.operations)
+      let aborted: unknown
+      const runOne = async (op: PlannedOp, i: number) => {
+        emit({
+          stage: STAGE[op.kind] === 'planning' ? progress.stage : STAGE[op.kind],
+          path: op.path,
+        })
+        try {
+          const out = await executeOp(ctx, op)
+          for (const [p, e] of out.effects) {
+            manifest.apply(p, e)
+            const lf = ctx.local.get(p)
+            if (e && lf && ctx.bases)
+              await ctx.bases.remember(join(o.local, lf.fsPath), e.localHash, e.size)
+          }
+          await wal.commit(i, out.effects)
+          result.filesUploaded += out.uploaded
+          result.filesDownloaded += out.downloaded
+          result.filesDeleted += out.deleted
+          if (out.conflict) result.conflicts.push(out.conflict)
+        } catch (err) {
+          if (run.signal?.aborted) {
+            aborted ??= err
+            return
+          }
+          const e = isSkeinError(err)
+            ? err
+            : new SkeinError('INTERNAL', String(err), { cause: err })
+          result.errors.push({
+            path: op.path,
+            operation: op.kind,
+            code: e.code,
+            message: e.message,
+          })
+          if (op.kind === 'conflict')
+            result.conflicts.push({ path: op.path, kind: op.conflict, resolution: 'failed' })
+          o.logger.warn('cloud sync operation failed', { path: op.path, op: op.kind, code: e.code })
+        }
+        emit({ current: progress.current + 1 })
+      }
+      const indexOf = new Map(work.map((op, i) => [op, i]))
+      const isDelete = (op: PlannedOp) => op.kind === 'delete-local' || op.kind === 'delete-remote'
+      await runPool(
+        work.filter((op) => !isDelete(op)),
+        o.concurrency,
+        (op) => runOne(op, indexOf.get(op) as number),
+      ).catch((e: unknown) => (aborted ??= e))
+      if (!aborted)
+        await runPool(work.filter(isDelete), o.concurrency, (op) =>
+          runOne(op, indexOf.get(op) as number),
+        ).catch((e: unknown) => (aborted ??= e))
+
+      const remoteChanged = !sameView(remoteBefore, ctx.remote)
+      if (!aborted && o.useRemoteIndex && (stale || remoteChanged || view.source === 'listing')) {
+        manifest.remoteGeneration = await this.writeIndex(ctx, view, run.signal)
+      } else if (!aborted && view.generation) manifest.remoteGeneration = view.generation
+      await manifest.save()
+      await wal.end()
+      if (ctx.bases)
+        await ctx.bases.gc(
+          new Set([...manifest.paths()].map((p) => manifest.get(p)?.localHash ?? '')),
+        )
+      if (aborted) throw isSkeinError(aborted) ? aborted : abortError(run.signal)
+      result.success = result.errors.length === 0
+      emit({ stage: 'complete', path: undefined })
+      return result
+    } catch (err) {
+      emit({ stage: 'error' })
+      throw err
+    } finally {
+      await release?.()
+    }
+  }
+
+  /** Writes the remote index; if another writer raced us, rebuilds it from a listing first. */
+  private async writeIndex(
+    ctx: ExecContext,
+    view: RemoteView,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    const o = this.options
+    const ictx = {
+      provider: o.provider,
+      prefix: o.prefix,
+      filter: { ignores: (p: string) => p.startsWith('.skein/') },
+      retry: o.retry,
+      signal,
+    }
+    let files = ctx.remote
+    let expected = { generation: view.generation, etag: view.indexEtag }
+    for (let i = 0; i < 3; i++) {
+      const gen = await writeRemoteIndex(ictx, files, expected)
+      if (gen) return gen
+      const cur = await withRetry(() => o.provider.head(o.prefix + REMOTE_INDEX_KEY, { signal }), {
+        ...o.retry,
+        signal,
+      })
+      expected = { generation: undefined, etag: cur?.etag }
+      files = await listRemote({ ...ictx, filter: await loadPathFilter(o.local, o.ignore) })
+    }
+    o.logger.warn('cloud index not written: concurrent writers', {})
+    return undefined
+  }
+}
+
+function sameView(
+  a: Map<string, { etag?: string | undefined; sha256?: string | undefined }>,
+  b: typeof a,
+): boolean {
+  if (a.size !== b.size) return false
+  for (const [k, v] of a) {
+    const w = b.get(k)
+    if (!w || w.etag !== v.etag || w.sha256 !== v.sha256) return false
+  }
+  return true
+}

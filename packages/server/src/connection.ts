@@ -1,0 +1,122 @@
+/**
+ * What both endpoints share: frame accounting, the per-connection rate limit
+ * (4429), backpressure (4508), liveness and closing. Subclasses decode frames.
+ */
+import type { WebSocket } from 'ws'
+import { CloseCode, closeReason } from '@skein/protocol'
+import type { Logger } from '@skein/core'
+import type { Access } from './auth.js'
+import type { ServerMetrics } from './metrics.js'
+import type { SyncServerOptions } from './options.js'
+import type { Peer } from './peer.js'
+import { RateLimiter } from './rate-limiter.js'
+import type { RoomManager } from './room-manager.js'
+import { SerialQueue } from './serial-queue.js'
+
+/** Server parts a connection uses. */
+export interface ConnectionContext {
+  options: SyncServerOptions
+  metrics: ServerMetrics
+  logger: Logger
+  rooms: RoomManager
+}
+
+let nextId = 1
+
+/** Base of a live WebSocket connection. */
+export abstract class Connection implements Peer {
+  readonly id = nextId++
+  access: Access | undefined
+  alive = true
+  closed = false
+  protected readonly queue: SerialQueue
+  private readonly limiter: RateLimiter
+  readonly awarenessLimiter: RateLimiter
+
+  constructor(
+    protected readonly ws: WebSocket,
+    protected readonly ctx: ConnectionContext,
+  ) {
+    const o = ctx.options
+    this.limiter = new RateLimiter(o.messageRate, o.messageBurst)
+    this.awarenessLimiter = new RateLimiter(o.awarenessRate, o.awarenessRate * 2)
+    this.queue = new SerialQueue((err) => this.crash(err))
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on('pong', () => (this.alive = true))
+    ws.on('close', () => this.onClose())
+    ws.on('error', (err) => ctx.logger.debug('socket error', { peer: this.id, error: err.message }))
+  }
+
+  get readOnly(): boolean {
+    return this.access?.scope !== 'write'
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return
+    const m = this.ctx.metrics
+    m.framesIn++
+    m.bytesIn += data.length
+    if (!this.limiter.take()) return this.fail(CloseCode.RATE_LIMITED, 'message rate exceeded')
+    if (!isBinary) return this.fail(CloseCode.BAD_FRAME, 'text frame')
+    this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+  }
+
+  /** Handles one binary frame (already rate-limited). */
+  protected abstract receive(data: Uint8Array): void
+
+  /** Leaves rooms etc.; called once when the socket closes. */
+  protected abstract cleanup(): void
+
+  private onClose(): void {
+    this.closed = true
+    this.ctx.metrics.connections--
+    this.cleanup()
+  }
+
+  /** Sends bytes unless the peer's unread backlog passed the bound (then drops it: 4508). */
+  sendRaw(data: Uint8Array): void {
+    if (this.closed) return
+    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
+      this.fail(CloseCode.SLOW_CONSUMER, 'send buffer full')
+      return
+    }
+    this.ctx.metrics.framesOut++
+    this.ctx.metrics.bytesOut += data.length
+    this.ws.send(data, { binary: true })
+  }
+
+  abstract send(doc: string, message: Uint8Array, frame?: () => Uint8Array): void
+  abstract ack(doc: string, count: number, seq: number): void
+
+  /** Closes with `code`; a slow consumer is cut at once since a close frame would queue behind its backlog. */
+  fail(code: number, why: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.ctx.metrics.closed(code)
+    this.ctx.logger.info('closing connection', { peer: this.id, code, why })
+    if (code === CloseCode.SLOW_CONSUMER) {
+      this.ws.terminate()
+      return
+    }
+    this.ws.close(code, closeReason(code))
+    const t = setTimeout(() => this.ws.terminate(), 2000)
+    t.unref?.()
+  }
+
+  /** Liveness check from the server's ping timer (PR-L5). */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.fail(CloseCode.IDLE_TIMEOUT, 'no pong')
+      this.ws.terminate()
+      return
+    }
+    this.alive = false
+    this.ws.ping()
+  }
+
+  /** An unexpected exception while handling a frame: close this connection only (never the process). */
+  protected crash(err: unknown): void {
+    this.ctx.logger.warn('frame handling failed', { peer: this.id, error: String(err) })
+    this.fail(CloseCode.BAD_FRAME, 'bad frame')
+  }
+}

@@ -1,0 +1,80 @@
+import type { BlobStore, DocStore, Logger } from '@skein/core'
+import { noopLogger } from '@skein/core'
+
+/** How connections prove access. */
+export type AuthMode =
+  /** Everyone may read and write every workspace. Refused unless bound to loopback. */
+  | { mode: 'open' }
+  /** HMAC-signed tokens (see `signToken` in @skein/protocol). */
+  | { mode: 'token'; secret: string }
+
+/** Options of {@link SyncServer}; pass a `Partial` and the rest comes from {@link DEFAULT_SYNC_SERVER_OPTIONS}. */
+export interface SyncServerOptions {
+  /** Interface to bind; default 127.0.0.1 (open auth is only allowed on loopback). */
+  host: string
+  /** TCP port; default 0 (a free port, read it from `server.port`). */
+  port: number
+  /** Access control; default open (loopback only). */
+  auth: AuthMode
+  /** Where documents are persisted; default in memory (not durable: pass a LevelDocStore). */
+  store: DocStore | undefined
+  /** Where blobs are kept; default none (the blob endpoint answers 404). */
+  blobs: BlobStore | undefined
+  /** Largest accepted WebSocket frame in bytes; default 16 MiB (ws defaults to 100 MiB). Oversize → 4413. */
+  maxPayload: number
+  /** Largest accepted blob upload; default 1 GiB. */
+  maxBlobBytes: number
+  /** Documents one multiplexed connection may subscribe; default 20,000 (10k notes + headroom). */
+  maxDocsPerConnection: number
+  /** Open connections in total; further upgrades get HTTP 503; default 10,000. */
+  maxConnections: number
+  /** Sustained frames per second per connection; default 5,000. Over the burst → 4429. */
+  messageRate: number
+  /** Frames a connection may send in a burst above the rate; default 50,000 (a full resync of 20k docs). */
+  messageBurst: number
+  /** Awareness updates per second per connection; excess updates are dropped; default 20. */
+  awarenessRate: number
+  /** Largest awareness state of one client (JSON bytes); default 16 KiB. Larger → 4413. */
+  maxAwarenessBytes: number
+  /** Interval of WebSocket pings; a connection that misses one is dropped; default 30 s. */
+  pingIntervalMs: number
+  /** Time a multiplexed connection has to send its AUTH frame; default 10 s. */
+  authTimeoutMs: number
+  /** A connection whose unsent data passes this many bytes is dropped (4508); default 16 MiB. */
+  maxBufferedBytes: number
+  /** A document nobody subscribes to is written and unloaded after this long; default 30 s. */
+  evictAfterMs: number
+  /** Stored updates per document before they are compacted into one; default 200. */
+  compactAfterUpdates: number
+  /** Browser `Origin`s allowed to connect; empty allows any (non-browser clients send none). */
+  allowedOrigins: readonly string[]
+  /** Time graceful `close()` waits for writes to finish before giving up; default 10 s. */
+  shutdownTimeoutMs: number
+  /** Structured logs; never receives tokens or document contents; default silent. */
+  logger: Logger
+}
+
+/** The defaults every option falls back to. */
+export const DEFAULT_SYNC_SERVER_OPTIONS: SyncServerOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  auth: { mode: 'open' },
+  store: undefined,
+  blobs: undefined,
+  maxPayload: 16 * 1024 * 1024,
+  maxBlobBytes: 1024 * 1024 * 1024,
+  maxDocsPerConnection: 20_000,
+  maxConnections: 10_000,
+  messageRate: 5_000,
+  messageBurst: 50_000,
+  awarenessRate: 20,
+  maxAwarenessBytes: 16 * 1024,
+  pingIntervalMs: 30_000,
+  authTimeoutMs: 10_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  evictAfterMs: 30_000,
+  compactAfterUpdates: 200,
+  allowedOrigins: [],
+  shutdownTimeoutMs: 10_000,
+  logger: noopLogger,
+}

@@ -1,0 +1,19 @@
+/**
+ * The parts of `y-leveldb` we use. Its package ships types that its `exports`
+ * map does not reach under NodeNext resolution, so they are declared here.
+ */
+declare module 'y-leveldb' {
+  type Key = (string | number)[]
+  interface Entry {
+    key: Key
+    value: Uint8Array
+  }
+  export class LeveldbPersistence {
+    constructor(location: string, opts?: { levelOptions?: object })
+    _transact<T>(f: (db: any) => Promise<T>): Promise<T>
+    getYDoc(docName: string): Promise<import('yjs').Doc>
+    destroy(): Promise<void>
+  }
+  export function getLevelBulkEntries(db: unknown, opts: object): Promise<Entry[]>
+  export function getLevelUpdatesEntries(db: unknown, docName: string, opts?: object): Promise<Entry[]>
+}

@@ -1,0 +1,90 @@
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isConflictCopyName } from '@skein/agent'
+import { AgentHarness, readText, until } from './helpers/agent-harness.js'
+
+const NOTE = 'line 1\nline 2\nline 3\nline 4\n'
+
+const copies = (root: string) => readdirSync(root).filter((n) => isConflictCopyName(n))
+
+describe('offline edits merged three-way on reconnect (real server restarted)', () => {
+  let h: AgentHarness
+  afterEach(async () => h.cleanup())
+
+  const twoAgents = async (policy: 'copy' | 'markers' = 'copy') => {
+    h = new AgentHarness()
+    await h.startServer()
+    const a = await h.agent('a', { 'n.md': NOTE }, { conflictPolicy: policy })
+    const b = await h.agent('b', {}, { conflictPolicy: policy })
+    await until('n.md on B', () => readText(b.root, 'n.md') === NOTE)
+    await h.stopServer()
+    await until('both offline', () => a.agent.status().connection === 'offline' && b.agent.status().connection === 'offline')
+    return { a, b }
+  }
+
+  it('different lines edited on both sides: both edits on both devices, no conflict', async () => {
+    const { a, b } = await twoAgents()
+    writeFileSync(join(a.root, 'n.md'), 'line 1 by A\nline 2\nline 3\nline 4\n')
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nline 2\nline 3\nline 4 by B\n')
+    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await h.startServer()
+    const merged = 'line 1 by A\nline 2\nline 3\nline 4 by B\n'
+    await until('merged on both', () => readText(a.root, 'n.md') === merged && readText(b.root, 'n.md') === merged)
+    expect([...a.conflicts, ...b.conflicts]).toEqual([])
+    expect([...copies(a.root), ...copies(b.root)]).toEqual([])
+    await until('pending cleared', () => a.agent.status().pendingFiles === 0 && b.agent.status().pendingFiles === 0)
+  })
+
+  it('same line edited on both sides: a conflict copy, recorded, nothing lost', async () => {
+    const { a, b } = await twoAgents()
+    writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
+    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await h.startServer()
+    await until('one conflict copy on both', () => copies(a.root).length === 1 && copies(b.root).length === 1).catch(async (e) => {
+      for (const t of [a, b]) console.log(t.name, readdirSync(t.root), readText(t.root, 'n.md'), t.conflicts, t.errors, t.agent.status())
+      const id = a.agent.workspaceCrdt!.findByPath('n.md')!
+      const { newClient } = await import('./helpers/server-helpers.js')
+      const Y = await import('yjs')
+      const c = newClient(h.url)
+      const d = new Y.Doc()
+      await c.open(`${h.workspace}/${id}`, d).whenSynced
+      for (const x of (globalThis as any).__H) if (x.h.name.includes('/')) console.log('HANDLE', x.h.name, x.h.status, x.h.unsyncedChanges, x.client.subscribed.has(x.h.name), x.client.authed, JSON.stringify(x.h.doc.getText('body').toString()))
+      console.log('REJECTED', (h.server as unknown as { metrics: { rejectedUpdates: number } }).metrics.rejectedUpdates)
+      console.log('SERVER TEXT', JSON.stringify(d.getText('body').toString()), JSON.stringify(d.getMap('meta').toJSON()))
+      c.close()
+      throw e
+    })
+    await until('same note on both', () => readText(a.root, 'n.md') === readText(b.root, 'n.md'))
+    const all = [a, b].flatMap((t) => [readText(t.root, 'n.md'), readText(t.root, copies(t.root)[0] as string)])
+    expect(all.some((x) => x?.includes('A WAS HERE'))).toBe(true)
+    expect(all.some((x) => x?.includes('B WAS HERE'))).toBe(true)
+    expect(copies(a.root)).toEqual(copies(b.root))
+    expect(a.agent.workspaceCrdt?.conflicts().length).toBeGreaterThanOrEqual(1)
+  })
+
+  it('markers policy writes git-style markers', async () => {
+    const { a, b } = await twoAgents('markers')
+    writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
+    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await h.startServer()
+    await until('markers on both', () => /^<<<<<<< /m.test(readText(a.root, 'n.md') ?? '') && readText(a.root, 'n.md') === readText(b.root, 'n.md'))
+    const text = readText(a.root, 'n.md') as string
+    expect(text).toContain('A WAS HERE')
+    expect(text).toContain('B WAS HERE')
+    expect(text).toMatch(/^=======$/m)
+    expect(copies(a.root)).toEqual([])
+  })
+
+  it('an edit on A while B deletes survives on both', async () => {
+    const { a, b } = await twoAgents()
+    writeFileSync(join(a.root, 'n.md'), NOTE + 'kept edit\n')
+    rmSync(join(b.root, 'n.md'))
+    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await h.startServer()
+    await until('edit on both', () => readText(a.root, 'n.md') === NOTE + 'kept edit\n' && readText(b.root, 'n.md') === NOTE + 'kept edit\n')
+    expect(existsSync(join(a.root, 'n.md'))).toBe(true)
+  })
+})

@@ -1,0 +1,29 @@
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { AgentHarness, put, readText, until } from './helpers/agent-harness.js'
+
+describe('agents against a real SyncServer', () => {
+  let h: AgentHarness
+  afterEach(async () => h.cleanup())
+
+  it('create, edit, rename, move and delete of files and folders on A appear on B and back', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const a = await h.agent('a', { 'notes/one.md': 'hello\n' })
+    const b = await h.agent('b')
+    await until('one.md on B', () => readText(b.root, 'notes/one.md') === 'hello\n')
+    writeFileSync(join(a.root, 'notes/one.md'), 'hello\nworld\n')
+    await until('edit on B', () => readText(b.root, 'notes/one.md') === 'hello\nworld\n')
+    put(b.root, 'two.md', 'from b')
+    await until('two.md on A', () => readText(a.root, 'two.md') === 'from b')
+    renameSync(join(a.root, 'two.md'), join(a.root, 'notes/three.md'))
+    await until('move on B', () => readText(b.root, 'notes/three.md') === 'from b' && !existsSync(join(b.root, 'two.md')))
+    renameSync(join(b.root, 'notes'), join(b.root, 'renamed'))
+    await until('folder rename on A', () => readText(a.root, 'renamed/one.md') === 'hello\nworld\n' && !existsSync(join(a.root, 'notes')))
+    rmSync(join(b.root, 'renamed/one.md'))
+    await until('delete on A', () => !existsSync(join(a.root, 'renamed/one.md')))
+    expect(readdirSync(join(a.root, '.skein/trash'))).toHaveLength(1)
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+})

@@ -1,0 +1,99 @@
+/** SyncClient behaviour against a real server: reconnect and change-feed resync (SPEC.md PR-R1…R3). */
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import * as Y from 'yjs'
+import { MemoryDocStore } from '@skein/core'
+import type { ChangePage, DocStore } from '@skein/core'
+import { FrameType, decodeFrame } from '@skein/protocol'
+import type { WebSocketConstructor } from '@skein/client'
+import { RemoteOrigin } from '@skein/client'
+import type { SyncServer } from '@skein/server'
+import { newClient, startServer, textOf, waitFor } from './helpers/server-helpers.js'
+
+/** A store that survives `server.close()`, so a restarted server sees the same data. */
+class KeptStore implements DocStore {
+  readonly inner = new MemoryDocStore()
+  load = (d: string) => this.inner.load(d)
+  append = (d: string, u: Uint8Array) => this.inner.append(d, u)
+  compact = (d: string, s: Uint8Array) => this.inner.compact(d, s)
+  list = (w?: string) => this.inner.list(w)
+  delete = (d: string) => this.inner.delete(d)
+  changes = (w: string, s: number, l?: number): Promise<ChangePage> => this.inner.changes(w, s, l)
+  close = async () => undefined
+}
+
+/** Records every frame the client receives. */
+const received: Uint8Array[] = []
+class RecordingSocket extends WebSocket {
+  constructor(url: string) {
+    super(url)
+    this.on('message', (d) => received.push(new Uint8Array(d as Buffer)))
+  }
+}
+
+describe('SyncClient', () => {
+  let server: SyncServer | undefined
+  afterEach(async () => {
+    await server?.close()
+  })
+
+  it('PR-R2 after a reconnect only documents that changed resync; the others resubscribe quietly', async () => {
+    const store = new KeptStore()
+    server = await startServer({ store })
+    const port = server.port
+    const client = newClient(server.url, { WebSocket: RecordingSocket as unknown as WebSocketConstructor })
+    const docs = Array.from({ length: 10 }, () => new Y.Doc())
+    const handles = docs.map((d, i) => client.open(`ws1/d${i}`, d))
+    await Promise.all(handles.map((h) => h.whenSynced))
+    docs.forEach((d, i) => d.getText('t').insert(0, `v${i}`))
+    const t0 = Date.now()
+    await waitFor(() => handles.every((h) => h.unsyncedChanges === 0), 'acks', 20000).then(() => console.log('DBG took', Date.now() - t0), (e) => {
+      console.log('DBG', handles.map((h) => [h.status, h.unsyncedChanges]), received.length, received.map((f) => decodeFrame(f).type).join(','))
+      throw e
+    })
+
+    await server.close()
+    await waitFor(() => client.status === 'offline', 'offline')
+    // while the client is away, another writer changes d3 through a new server on the same store
+    server = await startServer({ store, port: 0 })
+    const other = newClient(server.url)
+    const d3 = new Y.Doc()
+    const h3 = other.open('ws1/d3', d3)
+    await h3.whenSynced
+    d3.getText('t').insert(0, 'remote;')
+    await waitFor(() => h3.unsyncedChanges === 0, 'remote ack')
+    other.close()
+    await server.close()
+
+    received.length = 0
+    server = await startServer({ store, port })
+    await waitFor(() => handles.every((h) => h.status === 'synced'), 'resync')
+    await waitFor(() => textOf(docs[3]!) === 'remote;v3', 'remote change arrived')
+    const subscribed = received.map((f) => decodeFrame(f)).filter((f) => f.type === FrameType.SUBSCRIBED)
+    expect(subscribed.filter((f) => !f.quiet).map((f) => f.doc)).toEqual(['ws1/d3'])
+    expect(subscribed.filter((f) => f.quiet)).toHaveLength(9)
+    client.close()
+  })
+
+  it('PR-R3 remote updates carry a RemoteOrigin and are never echoed back', async () => {
+    server = await startServer()
+    const a = newClient(server.url)
+    const b = newClient(server.url)
+    const da = new Y.Doc()
+    const db = new Y.Doc()
+    const ha = a.open('ws1/echo', da)
+    const hb = b.open('ws1/echo', db)
+    await Promise.all([ha.whenSynced, hb.whenSynced])
+    const origins: unknown[] = []
+    db.on('update', (_u: Uint8Array, origin: unknown) => origins.push(origin))
+    da.getText('t').insert(0, 'hi')
+    await waitFor(() => textOf(db) === 'hi', 'delivery')
+    expect(origins.every((o) => o instanceof RemoteOrigin)).toBe(true)
+    const framesIn = server.metrics.framesIn
+    await new Promise((r) => setTimeout(r, 100))
+    expect(hb.unsyncedChanges).toBe(0)
+    expect(server.metrics.framesIn - framesIn).toBeLessThanOrEqual(1)
+    a.close()
+    b.close()
+  })
+})
