@@ -42,11 +42,12 @@ export function runSkein(args: string[], env: NodeJS.ProcessEnv = {}): Promise<C
 }
 
 /** Polls `fn` until it returns a truthy value or `ms` pass. */
+type Falsy = undefined | null | false | '' | 0
 export async function waitFor<T>(
   what: string,
-  fn: () => T | Promise<T>,
+  fn: () => T | Falsy | Promise<T | Falsy>,
   ms = 20_000,
-): Promise<NonNullable<T>> {
+): Promise<T> {
   const end = Date.now() + ms
   let last: unknown
   while (Date.now() < end) {
