@@ -114,6 +114,54 @@ describe('skein CLI end to end', () => {
     await store.close()
   }, 90_000)
 
+  it('serve --backup-to snapshots every workspace with no device online; restore gives the notes back', async () => {
+    const dir = await tmp()
+    const [a, data, repo] = [join(dir, 'a'), join(dir, 'data'), join(dir, 'backups')]
+    await mkdir(join(a, 'sub'), { recursive: true })
+    await writeFile(join(a, 'sub', 'note.md'), 'backed up by the server\n')
+    const serve = spawnSkein([
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      data,
+      '--backup-to',
+      repo,
+      '--backup-every',
+      '1s',
+    ])
+    const url = await waitFor(
+      'listening line',
+      () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
+    )
+    const syncA = spawnSkein([
+      'sync',
+      a,
+      '--server',
+      url,
+      '--workspace',
+      'team',
+      '--device',
+      'devA',
+    ])
+    try {
+      await waitFor(
+        'a server-side snapshot',
+        () => /backup: team: snapshot \S+ \(1 files\)/.test(serve.out.stderr),
+        30_000,
+      )
+    } finally {
+      syncA.child.kill('SIGINT')
+      await syncA.exited
+      serve.child.kill('SIGINT')
+      await serve.exited
+    }
+    const out = join(dir, 'restored')
+    const r = await runSkein(['restore', join(repo, 'team'), out])
+    expect(r.code, r.stderr).toBe(0)
+    expect(await readFile(join(out, 'sub', 'note.md'), 'utf8')).toBe('backed up by the server\n')
+  }, 90_000)
+
   it('an unreachable server or a bad token exits 1 with a clear message', async () => {
     const dir = await tmp()
     const unreachable = await runSkein(

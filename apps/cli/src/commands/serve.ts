@@ -6,6 +6,8 @@ import { FsBlobStore, SyncServer } from '@skein/server'
 import { LevelDocStore } from '@skein/store-leveldb'
 import { bool, num, str, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
+import { openProvider } from '../provider-url.js'
+import { backupAllWorkspaces } from '../server-backup.js'
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
 
@@ -50,12 +52,13 @@ export async function startServer(opts: {
     opts.auth === 'open'
       ? ({ mode: 'open' } as const)
       : ({ mode: 'token', secret: loadSecret(opts.secretFile, data) } as const)
+  const blobs = new FsBlobStore(join(data, 'blobs'))
   const server = new SyncServer({
     host: opts.host,
     port: opts.port,
     auth,
     store,
-    blobs: new FsBlobStore(join(data, 'blobs')),
+    blobs,
     ...(opts.quiet ? {} : { logger: createConsoleLogger({ level: 'warn' }) }),
   })
   try {
@@ -66,6 +69,9 @@ export async function startServer(opts: {
   }
   return {
     server,
+    store,
+    blobs,
+    data,
     url: `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${server.port}`,
   }
 }
@@ -133,11 +139,8 @@ export const serve: Command = {
     const port = num(ctx.flags.port) ?? 4321
     if (!Number.isInteger(port) || port > 65535)
       throw new UsageError(`--port: ${port} is not a TCP port (0-65535)`)
-    if (str(ctx.flags['backup-to']))
-      ctx.err(
-        'skein: note: --backup-to is not available in this build yet; serving without scheduled backups',
-      )
-    const { server, url } = await startServer({
+    const backupTo = str(ctx.flags['backup-to'])
+    const { server, store, blobs, data, url } = await startServer({
       host: str(ctx.flags.host) ?? '127.0.0.1',
       port,
       data: str(ctx.flags.data) ?? '.skein-data',
@@ -146,10 +149,41 @@ export const serve: Command = {
       quiet: bool(ctx.flags.quiet),
     })
     ctx.out(`listening on ${url}`)
+    let timer: NodeJS.Timeout | undefined
+    let running: Promise<void> | undefined
+    if (backupTo) {
+      // One repository per workspace, <URL>/<workspace>: usable with skein snapshots/restore as is.
+      const providerFor = (w: string) =>
+        openProvider(`${backupTo.replace(/\/+$/, '')}/${w}`, {}, ctx.env).provider
+      const every = num(ctx.flags['backup-every']) ?? 15 * 60_000
+      const logger = createConsoleLogger({ level: 'warn' })
+      const runOnce = () => {
+        running ??= backupAllWorkspaces({
+          store,
+          blobs,
+          providerFor,
+          stageRoot: join(data, 'backup-stage'),
+          logger,
+        })
+          .then((rs) => {
+            for (const r of rs)
+              ctx.err(`backup: ${r.workspace}: snapshot ${r.snapshot} (${r.files} files)`)
+          })
+          .catch((e: unknown) =>
+            ctx.err(`backup failed: ${(e as Error).message}; will retry at the next interval`),
+          )
+          .finally(() => (running = undefined))
+        return running
+      }
+      timer = setInterval(() => void runOnce(), every)
+      ctx.err(`backing up every workspace to ${backupTo} every ${Math.round(every / 1000)} s`)
+    }
     await new Promise<void>((resolveWait) =>
       ctx.signal.addEventListener('abort', () => resolveWait(), { once: true }),
     )
     ctx.err('skein: shutting down')
+    clearInterval(timer)
+    await running
     await server.close()
     return 0
   },
