@@ -3,7 +3,9 @@
  * full sync then incremental syncs with 10 files changed, to a local folder and
  * to s3rver; plus snapshot backup of the same tree with 10 files changed.
  * Ours is timed in-process (no process start-up); rclone as a process (its
- * start-up, ~50 ms, is included in its figures).
+ * start-up, ~50 ms, is included in its figures). Our default FolderProvider
+ * flushes the filesystem (syncfs) before committing the manifest; rclone never
+ * fsyncs, so the like-for-like figure is the "fsync none" one.
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -39,7 +41,11 @@ async function makeTree(dir: string): Promise<string[]> {
 }
 
 async function changeSome(dir: string, paths: string[], round: number): Promise<void> {
-  for (let i = 0; i < CHANGED; i++) await writeFile(join(dir, paths[(round * 997 + i * 613) % paths.length]!), randomBytes(8 * 1024))
+  for (let i = 0; i < CHANGED; i++)
+    await writeFile(
+      join(dir, paths[(round * 997 + i * 613) % paths.length]!),
+      randomBytes(8 * 1024),
+    )
 }
 
 /** Installs rclone with apt when missing; returns false if that is impossible. */
@@ -72,29 +78,80 @@ async function timeSync(engine: SyncEngine): Promise<number> {
 interface Target {
   label: string
   ours: CloudSyncProvider
+  oursNoFsync?: CloudSyncProvider
   rcloneDefault: string
   rcloneBest: string
   env: Record<string, string>
 }
 
-async function compare(ctx: BenchContext, makeTarget: (tmp: string) => Promise<Target & { stop?: () => Promise<void> }>) {
+async function compare(
+  ctx: BenchContext,
+  makeTarget: (tmp: string) => Promise<Target & { stop?: () => Promise<void> }>,
+) {
   const tmp = await ctx.tmpDir()
   const src = join(tmp, 'src')
   ctx.log(`generating ${FILES} files`)
   const paths = await makeTree(src)
   const t = await makeTarget(tmp)
   const haveRclone = ensureRclone(ctx)
-  const engine = new SyncEngine({ local: src, provider: t.ours, mode: 'mirror', manifest: join(tmp, 'state', 'manifest.json'), concurrency: 16 })
-  const two = new SyncEngine({ local: src, provider: t.ours, mode: 'two-way', manifest: join(tmp, 'state', 'manifest.json'), concurrency: 16 })
-  const full: Metric = { name: `${t.label} full sync (${FILES} files)`, unit: 'ms', samples: [], peers: {} }
-  const inc: Metric = { name: `${t.label} incremental, ${CHANGED} changed`, unit: 'ms', samples: [], peers: {} }
-  const incTwo: Metric = { name: `${t.label} incremental two-way, ${CHANGED} changed`, unit: 'ms', samples: [] }
+  const engine = new SyncEngine({
+    local: src,
+    provider: t.ours,
+    mode: 'mirror',
+    manifest: join(tmp, 'state', 'manifest.json'),
+    concurrency: 16,
+  })
+  const two = new SyncEngine({
+    local: src,
+    provider: t.ours,
+    mode: 'two-way',
+    manifest: join(tmp, 'state', 'manifest.json'),
+    concurrency: 16,
+  })
+  const full: Metric = {
+    name: `${t.label} full sync (${FILES} files)`,
+    unit: 'ms',
+    samples: [],
+    peers: {},
+  }
+  const inc: Metric = {
+    name: `${t.label} incremental, ${CHANGED} changed`,
+    unit: 'ms',
+    samples: [],
+    peers: {},
+  }
+  const incTwo: Metric = {
+    name: `${t.label} incremental two-way, ${CHANGED} changed`,
+    unit: 'ms',
+    samples: [],
+  }
   ctx.log(`ours: full sync to ${t.label}`)
   full.samples.push(await timeSync(engine))
+  let fullNoFsync: Metric | undefined
+  if (t.oursNoFsync) {
+    // Like for like with rclone, which never fsyncs: same engine, no durability flush.
+    fullNoFsync = {
+      name: `${t.label} full sync, fsync none (${FILES} files)`,
+      unit: 'ms',
+      samples: [],
+      peers: {},
+    }
+    const e = new SyncEngine({
+      local: src,
+      provider: t.oursNoFsync,
+      mode: 'mirror',
+      manifest: join(tmp, 'state-nofsync', 'manifest.json'),
+      concurrency: 16,
+    })
+    fullNoFsync.samples.push(await timeSync(e))
+  }
   if (haveRclone) {
     ctx.log('rclone: full sync (defaults, then --checksum --fast-list)')
     full.peers!.rclone = [rclone(['sync', src, t.rcloneDefault], t.env)]
-    full.peers!['rclone --checksum --fast-list'] = [rclone(['sync', '--checksum', '--fast-list', src, t.rcloneBest], t.env)]
+    full.peers!['rclone --checksum --fast-list'] = [
+      rclone(['sync', '--checksum', '--fast-list', src, t.rcloneBest], t.env),
+    ]
+    if (fullNoFsync) fullNoFsync.peers = { ...full.peers }
     inc.peers!.rclone = []
     inc.peers!['rclone --checksum --fast-list'] = []
   }
@@ -103,7 +160,9 @@ async function compare(ctx: BenchContext, makeTarget: (tmp: string) => Promise<T
     inc.samples.push(await timeSync(engine))
     if (haveRclone) {
       inc.peers!.rclone!.push(rclone(['sync', src, t.rcloneDefault], t.env))
-      inc.peers!['rclone --checksum --fast-list']!.push(rclone(['sync', '--checksum', '--fast-list', src, t.rcloneBest], t.env))
+      inc.peers!['rclone --checksum --fast-list']!.push(
+        rclone(['sync', '--checksum', '--fast-list', src, t.rcloneBest], t.env),
+      )
     }
   }
   for (let round = 0; round < INCREMENTAL_RUNS; round++) {
@@ -112,7 +171,7 @@ async function compare(ctx: BenchContext, makeTarget: (tmp: string) => Promise<T
   }
   await t.stop?.()
   return {
-    metrics: [full, inc, incTwo],
+    metrics: fullNoFsync ? [full, fullNoFsync, inc, incTwo] : [full, inc, incTwo],
     notes: haveRclone ? [] : ['rclone unavailable: peer figures missing'],
   }
 }
@@ -125,6 +184,7 @@ export default defineScenarios(
       compare(ctx, async (tmp) => ({
         label: 'folder',
         ours: new FolderProvider(join(tmp, 'dst-ours')),
+        oursNoFsync: new FolderProvider(join(tmp, 'dst-ours-nofsync'), { fsync: 'none' }),
         rcloneDefault: join(tmp, 'dst-rclone'),
         rcloneBest: join(tmp, 'dst-rclone-best'),
         env: {},
@@ -135,8 +195,14 @@ export default defineScenarios(
     description: `SyncEngine (mirror) vs rclone sync: ${FILES} files ~110 MB to s3rver, then ${CHANGED} changed`,
     run: (ctx) =>
       compare(ctx, async () => {
-        const s3 = await startS3rver({ buckets: ['bench-ours', 'bench-rclone', 'bench-rclone-best'] })
-        const ours = new S3Provider({ bucket: 'bench-ours', endpoint: s3.endpoint, credentials: s3.credentials })
+        const s3 = await startS3rver({
+          buckets: ['bench-ours', 'bench-rclone', 'bench-rclone-best'],
+        })
+        const ours = new S3Provider({
+          bucket: 'bench-ours',
+          endpoint: s3.endpoint,
+          credentials: s3.credentials,
+        })
         return {
           label: 's3rver',
           ours,
@@ -170,10 +236,21 @@ export default defineScenarios(
       try {
         for (const [label, provider] of [
           ['folder', new FolderProvider(join(tmp, 'repo'))],
-          ['s3rver', new S3Provider({ bucket: 'bench-snap', endpoint: s3.endpoint, credentials: s3.credentials })],
+          [
+            's3rver',
+            new S3Provider({
+              bucket: 'bench-snap',
+              endpoint: s3.endpoint,
+              credentials: s3.credentials,
+            }),
+          ],
         ] as const) {
           const full: Metric = { name: `${label} backup, full`, unit: 'ms', samples: [] }
-          const inc: Metric = { name: `${label} backup, ${CHANGED} changed`, unit: 'ms', samples: [] }
+          const inc: Metric = {
+            name: `${label} backup, ${CHANGED} changed`,
+            unit: 'ms',
+            samples: [],
+          }
           let t0 = performance.now()
           await backup({ source: src, provider, concurrency: 16 })
           full.samples.push(performance.now() - t0)
@@ -182,7 +259,8 @@ export default defineScenarios(
             t0 = performance.now()
             const r = await backup({ source: src, provider, concurrency: 16 })
             inc.samples.push(performance.now() - t0)
-            if (r.blobsUploaded !== CHANGED) throw new Error(`expected ${CHANGED} new blobs, got ${r.blobsUploaded}`)
+            if (r.blobsUploaded !== CHANGED)
+              throw new Error(`expected ${CHANGED} new blobs, got ${r.blobsUploaded}`)
           }
           metrics.push(full, inc)
         }

@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { sha256HexSync } from '@skein/core/node'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentHarness, put, readText, until } from './helpers/agent-harness.js'
@@ -24,6 +26,24 @@ describe('agents against a real SyncServer', () => {
     rmSync(join(b.root, 'renamed/one.md'))
     await until('delete on A', () => !existsSync(join(a.root, 'renamed/one.md')))
     expect(readdirSync(join(a.root, '.skein/trash'))).toHaveLength(1)
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+
+  it('a 1 MB binary file round-trips through the blob endpoints, hash-checked both ways', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const image = randomBytes(1 << 20)
+    image[0] = 0 // a NUL: binary for isText
+    const a = await h.agent('a', {})
+    const b = await h.agent('b')
+    put(a.root, 'img/photo.png', image)
+    const hashOf = (root: string, p: string) => (existsSync(join(root, p)) ? sha256HexSync(readFileSync(join(root, p))) : undefined)
+    await until('photo on B', () => hashOf(b.root, 'img/photo.png') === sha256HexSync(image))
+    const entry = b.agent.workspaceCrdt!.list().find((e) => e.name === 'photo.png')
+    expect(entry).toMatchObject({ kind: 'binary', blob: sha256HexSync(image), size: 1 << 20 })
+    const edited = Buffer.concat([image, Buffer.from('more')])
+    writeFileSync(join(b.root, 'img/photo.png'), edited)
+    await until('edit on A', () => hashOf(a.root, 'img/photo.png') === sha256HexSync(edited))
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 })

@@ -47,7 +47,7 @@ class Counting implements CloudSyncProvider {
 }
 
 const makers: [string, () => Promise<CloudSyncProvider>][] = [
-  ['FolderProvider', async () => new FolderProvider(await temp(), { fsync: false })],
+  ['FolderProvider', async () => new FolderProvider(await temp(), { fsync: 'none' })],
   [
     'S3Provider',
     async () =>

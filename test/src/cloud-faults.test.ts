@@ -45,7 +45,7 @@ async function seed(local: string, remote: CloudSyncProvider, seedN: number) {
 }
 
 const providers: [string, () => Promise<CloudSyncProvider>][] = [
-  ['FolderProvider', async () => new FolderProvider(await temp(), { fsync: false })],
+  ['FolderProvider', async () => new FolderProvider(await temp(), { fsync: 'none' })],
   [
     'S3Provider',
     async () =>

@@ -30,7 +30,7 @@ describe('golden scenarios: FolderProvider', () => {
       await runScenario(
         join(root, name),
         await temp(),
-        new FolderProvider(await temp(), { fsync: false }),
+        new FolderProvider(await temp(), { fsync: 'none' }),
       )
     })
 })

@@ -29,7 +29,12 @@ interface Proxy {
 
 function startProxy(target: string): Promise<Proxy> {
   const t = new URL(target)
-  const proxy: Proxy = { endpoint: '', queue: [], injected: 0, server: undefined as unknown as Server }
+  const proxy: Proxy = {
+    endpoint: '',
+    queue: [],
+    injected: 0,
+    server: undefined as unknown as Server,
+  }
   proxy.server = createServer((req, res) => {
     const i = proxy.queue.findIndex((q) => q.method === req.method)
     const fault = i >= 0 ? proxy.queue.splice(i, 1)[0]!.fault : undefined
@@ -38,20 +43,25 @@ function startProxy(target: string): Promise<Proxy> {
       req.resume()
       const code = fault === '500' ? 'InternalError' : 'SlowDown'
       res.writeHead(fault === '500' ? 500 : 503, { 'content-type': 'application/xml' })
-      return void res.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>injected</Message></Error>`)
+      return void res.end(
+        `<?xml version="1.0"?><Error><Code>${code}</Code><Message>injected</Message></Error>`,
+      )
     }
     if (fault === 'reset') return void req.socket.destroy()
     if (fault === 'hang') return void req.resume() // never answer
-    const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers)
-      if (fault !== 'truncate') return void r.pipe(res)
-      let sent = 0
-      r.on('data', (c: Buffer) => {
-        if (sent === 0) res.write(c.subarray(0, Math.max(1, c.length >> 1)))
-        sent += c.length
-      })
-      r.on('end', () => res.socket?.destroy())
-    })
+    const up = request(
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        if (fault !== 'truncate') return void r.pipe(res)
+        let sent = 0
+        r.on('data', (c: Buffer) => {
+          if (sent === 0) res.write(c.subarray(0, Math.max(1, c.length >> 1)))
+          sent += c.length
+        })
+        r.on('end', () => res.socket?.destroy())
+      },
+    )
     up.on('error', () => res.destroy())
     req.pipe(up)
   })
@@ -78,7 +88,13 @@ afterAll(async () => {
 })
 let n = 0
 const make = (o: Partial<S3ProviderOptions> = {}) =>
-  new S3Provider({ bucket: 'skein-test', prefix: `sf${++n}/`, endpoint: proxy.endpoint, credentials: server.credentials, ...o })
+  new S3Provider({
+    bucket: 'skein-test',
+    prefix: `sf${++n}/`,
+    endpoint: proxy.endpoint,
+    credentials: server.credentials,
+    ...o,
+  })
 const body = Buffer.from('payload '.repeat(100))
 const meta = { size: body.length, sha256: sha256HexSync(body), mtime: 1 }
 
@@ -86,7 +102,11 @@ describe('S3Provider under HTTP faults', () => {
   it('S3F1 the SDK retries 500, 503 SlowDown and reset connections with back-off, then succeeds', async () => {
     const p = make({ maxAttempts: 4 })
     proxy.injected = 0
-    proxy.queue.push({ method: 'PUT', fault: '500' }, { method: 'PUT', fault: 'slowdown' }, { method: 'PUT', fault: 'reset' })
+    proxy.queue.push(
+      { method: 'PUT', fault: '500' },
+      { method: 'PUT', fault: 'slowdown' },
+      { method: 'PUT', fault: 'reset' },
+    )
     await p.upload('a', bytesStream(body), meta)
     proxy.queue.push({ method: 'GET', fault: 'slowdown' }, { method: 'HEAD', fault: '500' })
     expect((await p.head('a'))?.sha256).toBe(meta.sha256)
@@ -97,7 +117,12 @@ describe('S3Provider under HTTP faults', () => {
 
   it('S3F2 once attempts run out, each fault is a classified, retryable SkeinError', async () => {
     const p = make({ maxAttempts: 1, requestTimeoutMs: 300 })
-    const cases: [Fault, string][] = [['500', 'TRANSIENT'], ['slowdown', 'RATE_LIMITED'], ['reset', 'TRANSIENT'], ['hang', 'TRANSIENT']]
+    const cases: [Fault, string][] = [
+      ['500', 'TRANSIENT'],
+      ['slowdown', 'RATE_LIMITED'],
+      ['reset', 'TRANSIENT'],
+      ['hang', 'TRANSIENT'],
+    ]
     for (const [fault, code] of cases) {
       proxy.queue.push({ method: 'HEAD', fault })
       const err = await p.head('whatever').catch((e: unknown) => e)
@@ -114,7 +139,12 @@ describe('S3Provider under HTTP faults', () => {
     temps.push(local)
     await writeFile(join(local, 'local.md'), 'local')
     proxy.queue.push({ method: 'GET', fault: 'truncate' }, { method: 'GET', fault: 'truncate' })
-    const r = await new SyncEngine({ local, provider: p, useRemoteIndex: false, retry: { baseDelayMs: 1 } }).sync()
+    const r = await new SyncEngine({
+      local,
+      provider: p,
+      useRemoteIndex: false,
+      retry: { baseDelayMs: 1 },
+    }).sync()
     expect(r.errors).toEqual([])
     expect(r.filesDownloaded).toBe(5)
     await expectConverged(local, make({ prefix: `sf${n}/` }))

@@ -66,7 +66,7 @@ export async function materializeWorkspace(o: {
   const keep = new Set<string>()
   let files = 0
   for (const [path, id] of ws.pathMap()) {
-    const e = ws.get(id as FileId)
+    const e = ws.get(id)
     if (!e) continue
     keep.add(path)
     const target = join(o.stage, ...path.split('/'))
@@ -83,7 +83,7 @@ export async function materializeWorkspace(o: {
           workspace: o.workspace,
           path,
         })
-      await stageText(target, body ? body.getText('body').toString() : '', e.mtime)
+      await stageText(target, body ? body.getText('body').toJSON() : '', e.mtime)
       body?.destroy()
     } else if (e.blob && o.blobs) {
       const blob = await o.blobs.get(o.workspace, e.blob)

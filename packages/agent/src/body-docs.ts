@@ -69,6 +69,17 @@ export class BodyDocs {
     this.bodies.set(fileId, body)
   }
 
+  /**
+   * Detaches and re-attaches a body's room (a fresh subscription): the
+   * watchdog for a subscription the server never answered.
+   */
+  resubscribe(fileId: FileId): void {
+    const b = this.bodies.get(fileId)
+    if (!b) return
+    b.session.close()
+    b.session = this.transport.open(b.room, b.doc)
+  }
+
   /** Writes the first content and generation of a body this device created. */
   seed(body: Body, gen: number, content: string): void {
     body.doc.transact(() => {

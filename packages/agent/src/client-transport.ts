@@ -76,7 +76,6 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
     onConnection: (cb) => client.onStatus((s) => cb(s === 'connected')),
     open(room: string, doc: Y.Doc): DocSession {
       const h = client.open(room, doc)
-      ;((globalThis as any).__H ??= []).push({ dev: opts.server, h, client })
       return { synced: () => whenHandleSynced(h), flushed: () => whenFlushed(h), close: () => h.close() }
     },
     async putBlob(workspace, hash, bytes) {

@@ -12,6 +12,17 @@ import { lstatSync } from 'node:fs'
 import { join } from 'node:path'
 import { sameStat, toFileStat } from './file-hash.js'
 
+/** True when the body synced within `ms`. */
+async function syncedWithin(body: Body, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const ok = await Promise.race([
+    body.session.synced().then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+  ])
+  clearTimeout(timer)
+  return ok
+}
+
 /** True when the file at the base's path still has the base's size, mtime, ctime and inode. */
 function statUnchanged(root: string, base: BaseRecord): boolean {
   try {
@@ -150,8 +161,14 @@ export class FileSync {
   private async usableBody(entry: FileEntry, path: string): Promise<Body | undefined> {
     const { ctx } = this
     const body = await ctx.bodies.open(entry.id)
-    if (ctx.transport.connected)
-      await Promise.race([body.session.synced(), new Promise((r) => setTimeout(r, BODY_SYNC_WAIT_MS))])
+    if (ctx.transport.connected && !(await syncedWithin(body, BODY_SYNC_WAIT_MS))) {
+      // Watchdog: a subscription left unanswered (seen after server restarts) is renewed once.
+      ctx.bodies.resubscribe(entry.id)
+      if (!(await syncedWithin(body, BODY_SYNC_WAIT_MS))) {
+        ctx.requeue(entry.id)
+        return undefined
+      }
+    }
     const gen = bodyGen(body)
     if (gen !== undefined && gen !== entry.gen) {
       ctx.issue({
@@ -298,7 +315,8 @@ export class FileSync {
     // Tell others which text this delete saw: an edit it did not see survives it.
     if (body) body.doc.transact(() => body.doc.getMap('meta').set(DELETED_SEEN, textHash(body.text.toString())), AGENT_ORIGIN)
     if (!now?.deleted) ctx.ws.delete(entry.id, ctx.device, ctx.origin)
-    ctx.bodies.close(entry.id)
+    // The body stays open until its last update (deletedSeen) is acknowledged.
+    if (body) void body.session.flushed().then(() => ctx.bodies.close(entry.id))
     await ctx.store.deleteBase(entry.id)
     await ctx.store.deletePending(base.path)
   }

@@ -5,10 +5,16 @@ import type { LocalFile } from './local-scan.js'
 const T = Date.UTC(2026, 0, 2, 3, 4, 5)
 describe('conflict copies', () => {
   it('CN1 names are <stem>.conflict-<side>-<YYYYMMDD-HHMMSS><ext> beside the file', () => {
-    expect(conflictCopyPath('notes/todo.md', 'local', T)).toBe('notes/todo.conflict-local-20260102-030405.md')
-    expect(conflictCopyPath('a.tar.gz', 'remote', T)).toBe('a.tar.conflict-remote-20260102-030405.gz')
+    expect(conflictCopyPath('notes/todo.md', 'local', T)).toBe(
+      'notes/todo.conflict-local-20260102-030405.md',
+    )
+    expect(conflictCopyPath('a.tar.gz', 'remote', T)).toBe(
+      'a.tar.conflict-remote-20260102-030405.gz',
+    )
     expect(conflictCopyPath('.env', 'local', T)).toBe('.env.conflict-local-20260102-030405')
-    expect(isConflictCopyOf('notes/todo.conflict-local-20260102-030405.md', 'notes/todo.md', 'local')).toBe(true)
+    expect(
+      isConflictCopyOf('notes/todo.conflict-local-20260102-030405.md', 'notes/todo.md', 'local'),
+    ).toBe(true)
     expect(isConflictCopyOf('notes/todo.conflict-local-x.md', 'notes/todo.md', 'local')).toBe(false)
   })
   it('CN2 keep modes pick the winner; ties go to path1 (local)', () => {

@@ -29,6 +29,8 @@ export interface ExecContext {
   logger: Logger
   /** Time of the run (conflict-copy names). */
   now: number
+  /** Local files written by downloads this run (flushed before the manifest is saved). */
+  written: Set<string>
   /** Reports transferred bytes. */
   onBytes(path: string, n: number): void
 }

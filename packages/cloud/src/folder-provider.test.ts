@@ -12,7 +12,7 @@ runProviderContractTests('FolderProvider', {
   create: async () => {
     const d = await mkdtemp(join(tmpdir(), 'skein-folder-'))
     dirs.push(d)
-    return new FolderProvider(d, { fsync: false })
+    return new FolderProvider(d, { fsync: 'none' })
   },
   destroy: async () =>
     void (await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))),

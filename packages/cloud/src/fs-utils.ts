@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { fdatasync, openSync, closeSync } from 'node:fs'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { SkeinError, isSkeinError } from '@skein/core'
@@ -58,4 +60,34 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true })
     throw fsError(err, 'write', path)
   }
+}
+
+function fsyncPath(path: string): Promise<void> {
+  return new Promise((resolve) => {
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch {
+      return resolve() // gone since: nothing to make durable
+    }
+    fdatasync(fd, () => {
+      closeSync(fd)
+      resolve()
+    })
+  })
+}
+
+/**
+ * Makes recently written files durable before state that depends on them is
+ * committed. On Linux one `sync -f` (syncfs) flushes the whole filesystem, far
+ * cheaper than one fsync per file; elsewhere each file is fsynced, in parallel.
+ */
+export async function flushFilesystem(root: string, files: Iterable<string>): Promise<void> {
+  const ok = await new Promise<boolean>((resolve) => {
+    if (process.platform !== 'linux') return resolve(false)
+    execFile('sync', ['-f', root], (err) => resolve(!err))
+  })
+  if (ok) return
+  const all = [...files]
+  for (let i = 0; i < all.length; i += 64) await Promise.all(all.slice(i, i + 64).map(fsyncPath))
 }

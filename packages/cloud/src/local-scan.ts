@@ -85,7 +85,8 @@ export async function scanLocal(
           // faster than a round trip through the libuv pool each.
           try {
             const st = lstatSync(join(root, fsPath))
-            if (st.isFile()) found.push({ path, fsPath, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
+            if (st.isFile())
+              found.push({ path, fsPath, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
           } catch (err) {
             if (!isNotFound(err)) throw fsError(err, 'stat', join(root, fsPath))
           }
@@ -124,10 +125,18 @@ export async function scanLocal(
       try {
         if (f.size <= 256 * 1024) {
           const bytes = readFileSync(abs) // small: one synchronous read beats three pool trips
-          files.set(f.path, { ...f, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') })
+          files.set(f.path, {
+            ...f,
+            size: bytes.length,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+          })
         } else if (f.size <= SMALL_FILE) {
           const bytes = await readFile(abs)
-          files.set(f.path, { ...f, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') })
+          files.set(f.path, {
+            ...f,
+            size: bytes.length,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+          })
         } else {
           const { hash, size } = await hashFile(abs)
           files.set(f.path, { ...f, size, sha256: hash })

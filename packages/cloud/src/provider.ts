@@ -91,6 +91,11 @@ export interface CloudSyncProvider {
     condition: WriteCondition,
     options?: CallOptions,
   ): Promise<ObjectInfo>
+  /**
+   * Optional: makes every completed upload durable (power-loss safe). Callers
+   * invoke it before committing state that depends on those uploads.
+   */
+  flush?(options?: CallOptions): Promise<void>
   /** Optional: releases sockets and file handles. */
   close?(): Promise<void>
 }

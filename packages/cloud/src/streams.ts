@@ -69,7 +69,8 @@ export async function readAll(source: ByteStream): Promise<Buffer> {
   const parts: Uint8Array[] = []
   for await (const c of source) parts.push(c)
   const only = parts.length === 1 ? parts[0] : undefined
-  if (only) return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength)
+  if (only)
+    return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength)
   return Buffer.concat(parts)
 }
 

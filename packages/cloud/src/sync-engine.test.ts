@@ -15,27 +15,43 @@ const temp = async () => {
   temps.push(d)
   return d
 }
-afterAll(async () => void (await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })))))
+afterAll(
+  async () => void (await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })))),
+)
 async function setup(n = 20) {
   const local = await temp()
   for (let i = 0; i < n; i++) {
     await mkdir(join(local, `d${i % 3}`), { recursive: true })
     await writeFile(join(local, `d${i % 3}/f${i}.md`), `file ${i}\n`.repeat(100))
   }
-  return { local, provider: new FolderProvider(await temp(), { fsync: false }) }
+  return { local, provider: new FolderProvider(await temp(), { fsync: 'none' }) }
 }
 
 describe('SyncEngine', () => {
   it('SE1 progress goes detectingLocal → … → complete with monotonic counts and byte totals', async () => {
     const { local, provider } = await setup()
     const seen: SyncProgress[] = []
-    const r = await new SyncEngine({ local, provider }).sync({ onProgress: (p) => seen.push({ ...p }) })
+    const r = await new SyncEngine({ local, provider }).sync({
+      onProgress: (p) => seen.push({ ...p }),
+    })
     const stages = [...new Set(seen.map((p) => p.stage))]
-    expect(stages).toEqual(['detectingLocal', 'detectingRemote', 'planning', 'uploading', 'complete'])
+    expect(stages).toEqual([
+      'detectingLocal',
+      'detectingRemote',
+      'planning',
+      'uploading',
+      'complete',
+    ])
     const up = seen.filter((p) => p.stage === 'uploading')
-    for (let i = 1; i < up.length; i++) expect(up[i]!.bytes).toBeGreaterThanOrEqual(up[i - 1]!.bytes)
+    for (let i = 1; i < up.length; i++)
+      expect(up[i]!.bytes).toBeGreaterThanOrEqual(up[i - 1]!.bytes)
     const last = seen[seen.length - 1]!
-    expect([last.current, last.total, last.bytes, last.totalBytes]).toEqual([20, 20, r.bytes, r.bytes])
+    expect([last.current, last.total, last.bytes, last.totalBytes]).toEqual([
+      20,
+      20,
+      r.bytes,
+      r.bytes,
+    ])
   })
 
   it('SE2 dry run reports the plan and changes nothing', async () => {
@@ -54,7 +70,10 @@ describe('SyncEngine', () => {
     let n = 0
     const engine = new SyncEngine({ local, provider, concurrency: 2 })
     const err = await engine
-      .sync({ signal: ac.signal, onProgress: (p) => p.stage === 'uploading' && ++n === 10 && ac.abort() })
+      .sync({
+        signal: ac.signal,
+        onProgress: (p) => p.stage === 'uploading' && ++n === 10 && ac.abort(),
+      })
       .catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'CLOSED' })
     const manifest = await SyncManifest.load(join(local, '.skein/cloud/manifest.json'))
@@ -86,16 +105,32 @@ describe('SyncEngine', () => {
 
   it('SE6 bandwidth limit and concurrency 1 still converge; the manifest is valid JSON', async () => {
     const { local, provider } = await setup(4)
-    const r = await new SyncEngine({ local, provider, concurrency: 1, bandwidthLimit: 1_000_000 }).sync()
+    const r = await new SyncEngine({
+      local,
+      provider,
+      concurrency: 1,
+      bandwidthLimit: 1_000_000,
+    }).sync()
     expect(r.filesUploaded).toBe(4)
-    expect(Object.keys((JSON.parse(await readFile(join(local, '.skein/cloud/manifest.json'), 'utf8')) as { entries: object }).entries)).toHaveLength(4)
+    expect(
+      Object.keys(
+        (
+          JSON.parse(await readFile(join(local, '.skein/cloud/manifest.json'), 'utf8')) as {
+            entries: object
+          }
+        ).entries,
+      ),
+    ).toHaveLength(4)
   })
 
   it('SE7 the max-delete guard refuses before changing anything; force overrides', async () => {
     const { local, provider } = await setup(4)
     await new SyncEngine({ local, provider }).sync()
     for (const p of ['d0/f0.md', 'd1/f1.md', 'd2/f2.md']) await rm(join(local, p))
-    await expect(new SyncEngine({ local, provider }).sync()).rejects.toMatchObject({ code: 'SAFETY_GUARD', message: expect.stringMatching(/3 of 4 remote files/) })
+    await expect(new SyncEngine({ local, provider }).sync()).rejects.toMatchObject({
+      code: 'SAFETY_GUARD',
+      message: expect.stringMatching(/3 of 4 remote files/),
+    })
     expect(await provider.head('d0/f0.md')).toBeDefined()
     expect((await new SyncEngine({ local, provider, force: true }).sync()).filesDeleted).toBe(3)
   })

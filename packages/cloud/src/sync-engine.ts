@@ -26,6 +26,7 @@ import type {
   SyncStage,
 } from './sync-types.js'
 import { WriteAheadLog, recoverWal } from './wal.js'
+import { flushFilesystem } from './fs-utils.js'
 import { checkDeleteGuard } from './delete-guard.js'
 
 /** Defaults for {@link SyncEngine} (everything but `local` and `provider`). */
@@ -204,6 +205,7 @@ export class SyncEngine {
           : undefined,
         logger: o.logger,
         now: o.clock.now(),
+        written: new Set(),
         onBytes: (path, n) => {
           result.bytes += n
           emit({ bytes: progress.bytes + n, path })
@@ -262,6 +264,10 @@ export class SyncEngine {
           runOne(op, indexOf.get(op) as number),
         ).catch((e: unknown) => (aborted ??= e))
 
+      // Durability before commitment: the manifest must never claim bytes a power
+      // cut could still take back, on either side.
+      await o.provider.flush?.({ signal: run.signal })
+      if (ctx.written.size > 0) await flushFilesystem(o.local, ctx.written)
       const remoteChanged = !sameView(remoteBefore, ctx.remote)
       if (!aborted && o.useRemoteIndex && (stale || remoteChanged || view.source === 'listing')) {
         manifest.remoteGeneration = await this.writeIndex(ctx, view, run.signal)

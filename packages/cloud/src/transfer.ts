@@ -34,9 +34,17 @@ function statOrUndefined(abs: string): Stats | undefined {
   }
 }
 
-function assertSame(ctx: ExecContext, fsPath: string, expected: LocalFile | undefined, st: Stats | undefined): void {
+function assertSame(
+  ctx: ExecContext,
+  fsPath: string,
+  expected: LocalFile | undefined,
+  st: Stats | undefined,
+): void {
   const same = expected
-    ? st !== undefined && st.size === expected.size && st.mtimeMs === expected.mtimeMs && st.ino === expected.ino
+    ? st !== undefined &&
+      st.size === expected.size &&
+      st.mtimeMs === expected.mtimeMs &&
+      st.ino === expected.ino
     : st === undefined
   if (!same)
     throw new SkeinError(
@@ -47,7 +55,11 @@ function assertSame(ctx: ExecContext, fsPath: string, expected: LocalFile | unde
 }
 
 /** Fails with `CONFLICT` unless the local file still is what the scan saw (`undefined`: absent). */
-export async function assertLocalUnchanged(ctx: ExecContext, fsPath: string, expected: LocalFile | undefined): Promise<void> {
+export async function assertLocalUnchanged(
+  ctx: ExecContext,
+  fsPath: string,
+  expected: LocalFile | undefined,
+): Promise<void> {
   let st: Stats | undefined
   try {
     st = await stat(join(ctx.root, fsPath))
@@ -71,7 +83,11 @@ export function entryOf(l: LocalFile, r: RemoteFile): ManifestEntry {
 }
 
 /** Uploads local file `l` to remote `path`, verified by the provider against the scanned hash. */
-export async function uploadFile(ctx: ExecContext, path: string, scanned: LocalFile): Promise<ManifestEntry> {
+export async function uploadFile(
+  ctx: ExecContext,
+  path: string,
+  scanned: LocalFile,
+): Promise<ManifestEntry> {
   let l = scanned
   const info = await withRetry(
     async () => {
@@ -82,20 +98,32 @@ export async function uploadFile(ctx: ExecContext, path: string, scanned: LocalF
         const bytes = readFileSync(abs)
         if (l.sha256 === '' && bytes.length === l.size) l = { ...l, sha256: sha256HexSync(bytes) }
         const meta = { size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) }
-        return ctx.provider.upload(ctx.prefix + path, counted(ctx, path, bytesStream(bytes)), meta, { signal: ctx.signal })
+        return ctx.provider.upload(
+          ctx.prefix + path,
+          counted(ctx, path, bytesStream(bytes)),
+          meta,
+          { signal: ctx.signal },
+        )
       }
       await assertLocalUnchanged(ctx, l.fsPath, l)
       if (l.size <= SMALL_FILE) {
         const bytes = await readFile(abs)
         if (l.sha256 === '' && bytes.length === l.size) l = { ...l, sha256: sha256HexSync(bytes) }
         const meta = { size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) }
-        return ctx.provider.upload(ctx.prefix + path, counted(ctx, path, bytesStream(bytes)), meta, { signal: ctx.signal })
+        return ctx.provider.upload(
+          ctx.prefix + path,
+          counted(ctx, path, bytesStream(bytes)),
+          meta,
+          { signal: ctx.signal },
+        )
       }
       if (l.sha256 === '') l = { ...l, sha256: (await hashFile(abs)).hash }
       const meta = { size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) }
       const body = createReadStream(abs, { highWaterMark: 1 << 20 })
       try {
-        return await ctx.provider.upload(ctx.prefix + path, counted(ctx, path, body), meta, { signal: ctx.signal })
+        return await ctx.provider.upload(ctx.prefix + path, counted(ctx, path, body), meta, {
+          signal: ctx.signal,
+        })
       } finally {
         body.destroy()
       }
@@ -103,7 +131,13 @@ export async function uploadFile(ctx: ExecContext, path: string, scanned: LocalF
     { ...ctx.retry, signal: ctx.signal },
   )
   ctx.local.set(l.path, l)
-  const r: RemoteFile = { path, size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs), etag: info.etag }
+  const r: RemoteFile = {
+    path,
+    size: l.size,
+    sha256: l.sha256,
+    mtime: Math.round(l.mtimeMs),
+    etag: info.etag,
+  }
   ctx.remote.set(path, r)
   return entryOf(l, r)
 }
@@ -165,6 +199,7 @@ export async function downloadFile(
     await assertLocalUnchanged(ctx, fsPath, opts.expectLocal)
     await mkdir(dirname(dest), { recursive: true })
     await rename(got.tmp, dest)
+    ctx.written.add(dest)
   } catch (err) {
     await rm(got.tmp, { force: true })
     throw fsError(err, 'save the download to', dest)

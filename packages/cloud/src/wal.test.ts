@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest'
 import { SyncManifest } from './manifest.js'
 import { WriteAheadLog, recoverWal } from './wal.js'
 
-const entry = (h: string) => ({ localHash: h, remoteHash: h, localModified: 1, remoteModified: 1, size: 1 })
+const entry = (h: string) => ({
+  localHash: h,
+  remoteHash: h,
+  localModified: 1,
+  remoteModified: 1,
+  size: 1,
+})
 describe('write-ahead log', () => {
   it('WAL1 recovery replays completed operations only, ignoring a torn last line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'skein-wal-'))

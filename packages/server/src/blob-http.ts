@@ -50,13 +50,19 @@ export async function handleBlob(
   if (req.method === 'PUT') {
     if (access.scope !== 'write') return reply(res, 403, { error: 'read-only token' })
     const declared = Number(req.headers['content-length'] ?? NaN)
-    if (declared > options.maxBlobBytes) return reply(res, 413, { error: 'blob too large' })
+    if (declared > options.maxBlobBytes) {
+      res.setHeader('connection', 'close')
+      return reply(res, 413, { error: 'blob too large' })
+    }
     try {
       const info = await store.put(workspace, h, capped(req, options.maxBlobBytes))
       return reply(res, 201, info)
     } catch (err) {
       if (isSkeinError(err, 'HASH_MISMATCH')) return reply(res, 422, { error: err.message })
-      if ((err as { tooLarge?: boolean }).tooLarge) return reply(res, 413, { error: 'blob too large' })
+      if ((err as { tooLarge?: boolean }).tooLarge) {
+        res.setHeader('connection', 'close')
+        return reply(res, 413, { error: 'blob too large' })
+      }
       throw err
     }
   }

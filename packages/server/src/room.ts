@@ -178,7 +178,12 @@ export class Room {
   }
 
   private flush(): void {
-    if (!this.flushing) this.flushing = this.drain().finally(() => (this.flushing = undefined))
+    if (this.flushing) return
+    this.flushing = this.drain().finally(() => {
+      this.flushing = undefined
+      // writes queued after the drain loop ended but before this callback ran
+      if (this.queue.length > 0) this.flush()
+    })
   }
 
   /** Resolves when every queued write is stored (or failed). */

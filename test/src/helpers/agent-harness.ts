@@ -54,7 +54,6 @@ export class AgentHarness {
       port: this.port,
       store: new LevelDocStore(join(this.base, 'server-docs')),
       blobs: new FsBlobStore(join(this.base, 'server-blobs')),
-      evictAfterMs: 500,
     })
     this.port = await server.listen()
     this.server = server

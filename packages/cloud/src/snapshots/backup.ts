@@ -71,11 +71,13 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     for (const f of files) if (!known.has(f.sha256) && !todo.has(f.sha256)) todo.set(f.sha256, f)
     let blobsUploaded = 0
     let bytesUploaded = 0
+    // Many new blobs (a first backup): one listing beats a HEAD per blob.
+    const stored = todo.size > 1000 ? await repo.storedBlobKeys() : undefined
     await runPool(
       [...todo.values()],
       o.concurrency ?? 8,
       async (f) => {
-        if (await repo.hasBlob(f.sha256)) return
+        if (stored ? stored.has(repo.blobKey(f.sha256)) : await repo.hasBlob(f.sha256)) return
         await repo.putBlob(f.sha256, f.size, f.mtime, () =>
           createReadStream(join(source, scan.files.get(f.path)?.fsPath ?? f.path), {
             highWaterMark: 1 << 20,
@@ -86,6 +88,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       },
       o.signal,
     )
+    await o.provider.flush?.({ signal: o.signal }) // blobs durable before the manifest names them
     const time = Date.now()
     const manifest: SnapshotManifest = {
       version: 1,

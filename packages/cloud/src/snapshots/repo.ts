@@ -148,6 +148,13 @@ export class SnapshotRepo {
     )
   }
 
+  /** The set of every stored blob key (one listing). */
+  async storedBlobKeys(): Promise<Set<string>> {
+    const keys = new Set<string>()
+    for await (const k of this.blobKeys()) keys.add(k)
+    return keys
+  }
+
   /** Every stored blob key. */
   async *blobKeys(): AsyncIterable<string> {
     for await (const o of this.provider.list(this.prefix + 'blobs/', { signal: this.signal }))

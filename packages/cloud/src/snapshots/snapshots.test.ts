@@ -40,7 +40,7 @@ async function write(dir: string, files: Record<string, string>) {
 describe('snapshots', () => {
   it('SN1 round trip: back up, change, back up, restore the first snapshot byte-identical', async () => {
     const src = await temp()
-    const provider = new FolderProvider(await temp(), { fsync: false })
+    const provider = new FolderProvider(await temp(), { fsync: 'none' })
     await write(src, {
       'a.md': 'alpha',
       'dir/b.md': 'beta',
@@ -72,7 +72,7 @@ describe('snapshots', () => {
 
   it('SN2 restore refuses a non-empty target and restores a subset of paths', async () => {
     const src = await temp()
-    const provider = new FolderProvider(await temp(), { fsync: false })
+    const provider = new FolderProvider(await temp(), { fsync: 'none' })
     await write(src, { 'a.md': 'a', 'dir/b.md': 'b', 'dir/c.md': 'c' })
     const { snapshot } = await backup({ source: src, provider })
     await expect(restore({ provider, snapshot: snapshot.id, target: src })).rejects.toMatchObject({
@@ -86,7 +86,7 @@ describe('snapshots', () => {
   it('SN3 a damaged blob fails the restore with HASH_MISMATCH and writes nothing partial', async () => {
     const src = await temp()
     const store = await temp()
-    const provider = new FolderProvider(store, { fsync: false })
+    const provider = new FolderProvider(store, { fsync: 'none' })
     await write(src, { 'a.md': 'precious' })
     const { snapshot } = await backup({ source: src, provider })
     const blobs = (
@@ -103,7 +103,7 @@ describe('snapshots', () => {
   it('SN4 encryption: blobs and manifests are unreadable, the right passphrase restores, a wrong one is a clear error', async () => {
     const src = await temp()
     const store = await temp()
-    const provider = new FolderProvider(store, { fsync: false })
+    const provider = new FolderProvider(store, { fsync: 'none' })
     await write(src, { 'secret.md': 'the plaintext secret' })
     const { snapshot } = await backup({ source: src, provider, passphrase: 'correct horse' })
     const all = await readdir(store, { recursive: true, withFileTypes: true })
@@ -122,7 +122,7 @@ describe('snapshots', () => {
   it('SN5 prune keeps what the policy says and every blob a kept snapshot needs', async () => {
     const src = await temp()
     const store = await temp()
-    const provider = new FolderProvider(store, { fsync: false })
+    const provider = new FolderProvider(store, { fsync: 'none' })
     const ids: string[] = []
     for (let i = 0; i < 4; i++) {
       await write(src, { 'same.md': 'constant', [`v${i}.md`]: `version ${i}` })
@@ -146,7 +146,7 @@ describe('snapshots', () => {
   it('SN6 prune refuses while a backup holds its lock (a backup may rely on unreferenced blobs)', async () => {
     const src = await temp()
     const store = await temp()
-    const provider = new FolderProvider(store, { fsync: false })
+    const provider = new FolderProvider(store, { fsync: 'none' })
     await write(src, { 'a.md': 'a' })
     await backup({ source: src, provider })
     await write(join(store, 'locks'), {
