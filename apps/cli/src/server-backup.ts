@@ -17,7 +17,6 @@ import {
   type BlobStore,
   type DeviceId,
   type DocStore,
-  type FileId,
   type Logger,
 } from '@skein/core'
 import { WorkspaceCrdt } from '@skein/workspace'
