@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { backup, FolderProvider } from '@skein/cloud'
 import { defaultDevice, startAgent } from './commands/sync.js'
 import { startServer } from './commands/serve.js'
+import { webHandler } from './web.js'
 
 const EXAMPLES: Record<string, string> = {
   'Welcome.md':
@@ -32,14 +33,30 @@ async function main(): Promise<void> {
     console.log(`seeded ${root} with ${Object.keys(EXAMPLES).length} example notes`)
   }
   mkdirSync(backups, { recursive: true })
+  const web = webHandler({ build: true, log: (l) => console.log(l) })
+  const webOpt = typeof web === 'function' ? { web } : {}
   let started: Awaited<ReturnType<typeof startServer>>
   const port = Number(process.env.SKEIN_PORT ?? 4321)
   try {
-    started = await startServer({ host: '127.0.0.1', port, data, auth: 'open', quiet: true })
+    started = await startServer({
+      host: '127.0.0.1',
+      port,
+      data,
+      auth: 'open',
+      quiet: true,
+      ...webOpt,
+    })
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
     console.log(`port ${port} is busy; using a free port`)
-    started = await startServer({ host: '127.0.0.1', port: 0, data, auth: 'open', quiet: true })
+    started = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      data,
+      auth: 'open',
+      quiet: true,
+      ...webOpt,
+    })
   }
   const { server, url } = started
   let agent: Awaited<ReturnType<typeof startAgent>>['agent']
@@ -77,7 +94,7 @@ Skein is running:
   server      ${url}  (LevelDB in ${join(data, 'db')}, auth open on loopback)
   workspace   "default", synced with ${root}
   backups     every ${Math.round(everyMs / 60_000)} min to ${backups}  (pnpm skein snapshots ${backups})
-  web editor  not available in this build
+  web editor  ${typeof web === 'function' ? `${url.replace(/^ws/, 'http')}/#/w/default` : web}
 Edit files in ${root}; add a device with:
   pnpm skein sync <folder> --server ${url} --workspace default
 Press Ctrl-C to stop.`)

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BlobStore, DocStore, Logger } from '@skein/core'
 import { noopLogger } from '@skein/core'
 
@@ -52,6 +53,11 @@ export interface SyncServerOptions {
   shutdownTimeoutMs: number
   /** Structured logs; never receives tokens or document contents; default silent. */
   logger: Logger
+  /**
+   * Other HTTP requests (e.g. the browser editor's static files): return true when
+   * handled. Runs after the server's own routes; default none (404).
+   */
+  httpFallback: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined
 }
 
 /** The defaults every option falls back to. */
@@ -77,4 +83,5 @@ export const DEFAULT_SYNC_SERVER_OPTIONS: SyncServerOptions = {
   allowedOrigins: [],
   shutdownTimeoutMs: 10_000,
   logger: noopLogger,
+  httpFallback: undefined,
 }

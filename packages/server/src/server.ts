@@ -163,8 +163,15 @@ export class SyncServer {
         return void res.end(this.metrics.render())
       }
       if (url.pathname.startsWith(BLOB_PATH + '/')) {
-        return await handleBlob(req, res, url.pathname.slice(BLOB_PATH.length + 1), url, this.options)
+        return await handleBlob(
+          req,
+          res,
+          url.pathname.slice(BLOB_PATH.length + 1),
+          url,
+          this.options,
+        )
       }
+      if (this.options.httpFallback?.(req, res)) return
       res.writeHead(404, { 'content-type': 'text/plain' })
       res.end('Not found. WebSocket endpoints: /<room> (y-websocket) and /_skein/v1.\n')
     } catch (err) {
@@ -185,7 +192,9 @@ export class SyncServer {
       for (const c of this.connections) c.fail(CloseCode.GOING_AWAY, 'server shutting down')
       const flush = this.rooms.closeAll()
       let timer: ReturnType<typeof setTimeout> | undefined
-      const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.options.shutdownTimeoutMs)))
+      const timeout = new Promise<void>(
+        (r) => (timer = setTimeout(r, this.options.shutdownTimeoutMs)),
+      )
       await Promise.race([flush, timeout])
       clearTimeout(timer)
       await this.store.close().catch(() => undefined)

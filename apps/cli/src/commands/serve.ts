@@ -1,11 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { createConsoleLogger } from '@skein/core'
+import { SkeinError, createConsoleLogger } from '@skein/core'
 import { FsBlobStore, SyncServer } from '@skein/server'
 import { LevelDocStore } from '@skein/store-leveldb'
 import { bool, num, str, type Command } from '../command.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { UsageError } from '../exit-codes.js'
+import { webHandler } from '../web.js'
 import { openProvider } from '../provider-url.js'
 import { backupAllWorkspaces } from '../server-backup.js'
 
@@ -38,6 +40,7 @@ export async function startServer(opts: {
   data: string
   auth: 'open' | 'token'
   secretFile?: string
+  web?: (req: IncomingMessage, res: ServerResponse) => boolean
   quiet?: boolean
 }) {
   if (opts.auth === 'open' && !LOOPBACK.test(opts.host)) {
@@ -59,6 +62,7 @@ export async function startServer(opts: {
     auth,
     store,
     blobs,
+    ...(opts.web ? { httpFallback: opts.web } : {}),
     ...(opts.quiet ? {} : { logger: createConsoleLogger({ level: 'warn' }) }),
   })
   try {
@@ -140,6 +144,11 @@ export const serve: Command = {
     if (!Number.isInteger(port) || port > 65535)
       throw new UsageError(`--port: ${port} is not a TCP port (0-65535)`)
     const backupTo = str(ctx.flags['backup-to'])
+    let web: ReturnType<typeof webHandler> | undefined
+    if (bool(ctx.flags.web)) {
+      web = webHandler({ build: true, log: ctx.err })
+      if (typeof web === 'string') throw new SkeinError('UNSUPPORTED', `--web: ${web}`)
+    }
     const { server, store, blobs, data, url } = await startServer({
       host: str(ctx.flags.host) ?? '127.0.0.1',
       port,
@@ -147,8 +156,10 @@ export const serve: Command = {
       auth: (str(ctx.flags.auth) ?? 'open') as 'open' | 'token',
       secretFile: str(ctx.flags['secret-file']),
       quiet: bool(ctx.flags.quiet),
+      ...(typeof web === 'function' ? { web } : {}),
     })
     ctx.out(`listening on ${url}`)
+    if (web) ctx.err(`web editor: ${url.replace(/^ws/, 'http')}/`)
     let timer: NodeJS.Timeout | undefined
     let running: Promise<void> | undefined
     if (backupTo) {
