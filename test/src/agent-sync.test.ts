@@ -14,6 +14,8 @@ describe('agents against a real SyncServer', () => {
     await h.startServer()
     const a = await h.agent('a', { 'notes/one.md': 'hello\n' })
     const b = await h.agent('b')
+    const log: string[] = []
+    for (const t of [a, b]) t.agent.workspaceCrdt!.observe((ev, o) => ev.forEach((e) => log.push(`${t.name} ${e.type} ${'path' in e ? e.path : ''} ${'oldPath' in e ? e.oldPath : ''} ${'newPath' in e ? e.newPath : ''} by ${o.source}/${o.device}`)))
     await until('one.md on B', () => readText(b.root, 'notes/one.md') === 'hello\n')
     writeFileSync(join(a.root, 'notes/one.md'), 'hello\nworld\n')
     await until('edit on B', () => readText(b.root, 'notes/one.md') === 'hello\nworld\n')
@@ -25,7 +27,9 @@ describe('agents against a real SyncServer', () => {
     await until('folder rename on A', () => readText(a.root, 'renamed/one.md') === 'hello\nworld\n' && !existsSync(join(a.root, 'notes')))
     rmSync(join(b.root, 'renamed/one.md'))
     await until('delete on A', () => !existsSync(join(a.root, 'renamed/one.md')))
-    expect(readdirSync(join(a.root, '.skein/trash'))).toHaveLength(1)
+    const trash = readdirSync(join(a.root, '.skein/trash'))
+    if (trash.length !== 1) console.log('TRASH', trash.map((f) => [f, readFileSync(join(a.root, '.skein/trash', f), 'utf8')]), a.issues, b.issues, log, a.log, b.log)
+    expect(trash).toHaveLength(1)
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 

@@ -346,6 +346,7 @@ export class FileSync {
       await ctx.store.deleteBase(entry.id)
       return this.agree(twin, disk, base.kind === 'binary' ? 'binary' : 'text', ctx.ws.get(twin)?.gen)
     }
+    ctx.opts.logger.debug('remote delete', { path: base.path, trashed: disk !== undefined })
     if (disk)
       await ctx.store.moveToTrash(base.path, {
         hash: disk.hash,

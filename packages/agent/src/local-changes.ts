@@ -114,6 +114,7 @@ export class LocalChanges {
       const ino = view.folders.get(p) ?? -1
       const old = ctx.store.basesByIno(ino).find((b) => b.kind === 'folder' && b.path !== p && gone(b))
       if (!old || ctx.ws.get(old.fileId)?.deleted !== false) continue
+      ctx.opts.logger.debug('local folder rename', { from: old.path, to: p })
       ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
       await this.rewritePrefix(old.path, p)
       vanishedFolders.delete(old.fileId)
@@ -144,6 +145,7 @@ export class LocalChanges {
         created.push(p)
         continue
       }
+      ctx.opts.logger.debug('local rename', { from: old.path, to: p, by: byIno ? 'inode' : 'hash' })
       ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
       await ctx.store.putBase({ ...old, path: p, ino: f.ino })
       vanished.delete(old.fileId)
@@ -168,11 +170,13 @@ export class LocalChanges {
     if (vanished.size > 0 && !this.guard(vanished.size, total)) return
 
     for (const b of vanished.values()) {
+      ctx.opts.logger.debug('local delete', { path: b.path, paths })
       this.missing.delete(b.fileId)
       await this.files.syncFile(b.fileId)
     }
     for (const b of changed) await this.files.syncFile(b.fileId)
     for (const p of newFolders) await this.ensureFolder(p, view.folders.get(p) ?? 0)
+    if (created.length > 0) ctx.opts.logger.debug('local create', { paths: created.slice(0, 20), count: created.length })
     await this.files.createMany(created)
     for (const b of [...vanishedFolders.values()].sort((a, c) => c.path.length - a.path.length)) {
       const e = ctx.ws.get(b.fileId)

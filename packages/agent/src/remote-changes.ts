@@ -101,12 +101,16 @@ export class RemoteChanges {
     if (to === undefined) return false
     const fromAbs = ctx.writer.resolve(base.path)
     const toAbs = ctx.writer.resolve(to)
-    if (!existsSync(fromAbs)) return false
+    if (!existsSync(fromAbs)) {
+      ctx.opts.logger.debug('remote rename: source gone', { from: base.path, to })
+      return false
+    }
     if (existsSync(toAbs) && pathKey(base.path) !== pathKey(to)) {
       ctx.issue({ path: to, kind: 'io', message: `Cannot move ${base.path} to ${to}: something already exists there; move it away and the rename will follow.` })
       return false
     }
     mkdirSync(dirname(toAbs), { recursive: true })
+    ctx.opts.logger.debug('remote rename applied', { from: base.path, to })
     renameSync(fromAbs, toAbs)
     if (isDir) await this.local.rewritePrefix(base.path, to)
     else await ctx.store.putBase({ ...base, path: to })

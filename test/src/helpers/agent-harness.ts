@@ -38,6 +38,8 @@ export interface TestAgent {
   conflicts: AgentConflict[]
   issues: AgentIssue[]
   errors: Error[]
+  /** Debug log lines of this agent. */
+  log: string[]
 }
 
 /** Owns a server (restartable on the same port, durable store) and agents; `cleanup()` in afterEach. */
@@ -75,7 +77,10 @@ export class AgentHarness {
     const dir = root ?? join(this.base, name)
     mkdirSync(dir, { recursive: true })
     for (const [p, c] of Object.entries(files)) put(dir, p, c)
+    const log: string[] = []
+    const line = (lvl: string) => (msg: string, f?: Record<string, unknown>) => void log.push(`${name} ${lvl} ${msg} ${JSON.stringify(f ?? {})}`)
     const agent = new Agent({
+      logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
       root: dir,
       workspace: this.workspace,
       device: name,
@@ -86,7 +91,7 @@ export class AgentHarness {
       maxReconnectDelayMs: 200,
       ...opts,
     })
-    const t: TestAgent = { name, root: dir, agent, conflicts: [], issues: [], errors: [] }
+    const t: TestAgent = { name, root: dir, agent, conflicts: [], issues: [], errors: [], log }
     agent.on('conflict', (c) => t.conflicts.push(c))
     agent.on('issue', (i) => t.issues.push(i))
     agent.on('error', (e) => t.errors.push(e))

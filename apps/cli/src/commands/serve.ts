@@ -146,7 +146,7 @@ export const serve: Command = {
     const backupTo = str(ctx.flags['backup-to'])
     let web: ReturnType<typeof webHandler> | undefined
     if (bool(ctx.flags.web)) {
-      web = webHandler({ build: true, log: ctx.err })
+      web = webHandler({ build: true, log: (l) => ctx.err(l) })
       if (typeof web === 'string') throw new SkeinError('UNSUPPORTED', `--web: ${web}`)
     }
     const { server, store, blobs, data, url } = await startServer({
