@@ -8,6 +8,7 @@ import { SkeinError, asDeviceId, asWorkspaceId, isSkeinError } from '@skein/core
 import { str, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
 import { publishStatus, readStatus } from '../status-file.js'
+import { probeServer } from '../probe.js'
 
 /** A device name from the host name, made valid (letters, digits, `.`, `_`, `-`). */
 export function defaultDevice(): string {
@@ -155,6 +156,20 @@ export const sync: Command = {
     const workspace = valid('workspace', () => asWorkspaceId(str(ctx.flags.workspace)))
     const device = valid('device', () => asDeviceId(str(ctx.flags.device) ?? defaultDevice()))
     const syncedBefore = typeof readStatus(root)?.status.lastSync === 'number'
+    const token = str(ctx.flags.token)
+    const probe = await probeServer(server, workspace, token)
+    if (!probe.ok && probe.reason !== 'unreachable') {
+      throw new SkeinError(
+        probe.reason === 'unauthorized' ? 'NOT_AUTHORIZED' : 'FORBIDDEN',
+        `${server} refused ${token ? 'the token' : 'to connect without a token'} for workspace ${workspace} (${probe.detail}); create a token with "skein token create --workspace ${workspace}" and pass it with --token.`,
+      )
+    }
+    if (!probe.ok && !syncedBefore) {
+      throw new SkeinError(
+        'TRANSIENT',
+        `cannot reach ${server} (${probe.detail}); check --server and that "skein serve" is running there.`,
+      )
+    }
     const timeout = Number(ctx.env.SKEIN_SYNC_TIMEOUT_MS ?? 10_000)
     const { agent, errors } = await startAgent({
       root,
