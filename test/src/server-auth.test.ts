@@ -18,7 +18,11 @@ describe('auth matrix', () => {
   let honest: HonestPair
   let write: string
   beforeAll(async () => {
-    server = await startServer({ auth: { mode: 'token', secret: SECRET }, blobs: new MemoryBlobStore(), authTimeoutMs: 300 })
+    server = await startServer({
+      auth: { mode: 'token', secret: SECRET },
+      blobs: new MemoryBlobStore(),
+      authTimeoutMs: 300,
+    })
     write = await signToken(SECRET, { workspace: 'ws1', scope: 'write', exp: inAnHour() })
     honest = new HonestPair(server.url, 'ws1/doc', write)
     await honest.start()
@@ -38,8 +42,16 @@ describe('auth matrix', () => {
   })
 
   it('PR-T2 no token, a bad signature and an expired token close with 4401', async () => {
-    const wrong = await signToken('another-secret-0123456789abcdef', { workspace: 'ws1', scope: 'write', exp: inAnHour() })
-    const expired = await signToken(SECRET, { workspace: 'ws1', scope: 'write', exp: Math.floor(Date.now() / 1000) - 5 })
+    const wrong = await signToken('another-secret-0123456789abcdef', {
+      workspace: 'ws1',
+      scope: 'write',
+      exp: inAnHour(),
+    })
+    const expired = await signToken(SECRET, {
+      workspace: 'ws1',
+      scope: 'write',
+      exp: Math.floor(Date.now() / 1000) - 5,
+    })
     expect(await legacyClose('')).toBe(CloseCode.UNAUTHORIZED)
     expect(await legacyClose(`?token=${wrong}`)).toBe(CloseCode.UNAUTHORIZED)
     expect(await legacyClose(`?token=${expired}`)).toBe(CloseCode.UNAUTHORIZED)
@@ -72,13 +84,19 @@ describe('auth matrix', () => {
     await h.whenSynced
     expect(textOf(doc)).toBe(textOf(honest.writerDoc))
     honest.writerHandle.awareness.setLocalStateField('user', 'writer')
-    await waitFor(() => [...h.awareness.getStates().values()].some((s) => s.user === 'writer'), 'awareness to reader')
+    await waitFor(
+      () => [...h.awareness.getStates().values()].some((s) => s.user === 'writer'),
+      'awareness to reader',
+    )
     doc.getText('t').insert(0, 'READONLY')
     await waitFor(() => h.status === 'error', 'refusal reported')
     expect(h.unsyncedChanges).toBe(1)
     // the stock provider with a read token: syncs, but its write goes nowhere
     const pdoc = new Y.Doc()
-    const p = new WebsocketProvider(server.url, 'ws1/doc', pdoc, { WebSocketPolyfill: WebSocket as never, params: { token: read } })
+    const p = new WebsocketProvider(server.url, 'ws1/doc', pdoc, {
+      WebSocketPolyfill: WebSocket as never,
+      params: { token: read },
+    })
     await new Promise((r) => p.once('sync', r))
     pdoc.getText('t').insert(0, 'PROVIDER')
     await honest.roundTrip()
@@ -92,10 +110,18 @@ describe('auth matrix', () => {
     const hash = await sha256Hex(data)
     const read = await signToken(SECRET, { workspace: 'ws1', scope: 'read', exp: inAnHour() })
     const base = server.url.replace('ws:', 'http:')
-    await expect(uploadBlob({ url: base, workspace: 'ws1', hash }, data)).rejects.toSatisfy((e) => isSkeinError(e, 'NOT_AUTHORIZED'))
-    await expect(uploadBlob({ url: base, workspace: 'ws1', hash, token: read }, data)).rejects.toSatisfy((e) => isSkeinError(e, 'FORBIDDEN'))
-    await expect(uploadBlob({ url: base, workspace: 'ws2', hash, token: write }, data)).rejects.toSatisfy((e) => isSkeinError(e, 'FORBIDDEN'))
-    expect(await uploadBlob({ url: base, workspace: 'ws1', hash, token: write }, data)).toBe(data.length)
+    await expect(uploadBlob({ url: base, workspace: 'ws1', hash }, data)).rejects.toSatisfy((e) =>
+      isSkeinError(e, 'NOT_AUTHORIZED'),
+    )
+    await expect(
+      uploadBlob({ url: base, workspace: 'ws1', hash, token: read }, data),
+    ).rejects.toSatisfy((e) => isSkeinError(e, 'FORBIDDEN'))
+    await expect(
+      uploadBlob({ url: base, workspace: 'ws2', hash, token: write }, data),
+    ).rejects.toSatisfy((e) => isSkeinError(e, 'FORBIDDEN'))
+    expect(await uploadBlob({ url: base, workspace: 'ws1', hash, token: write }, data)).toBe(
+      data.length,
+    )
     expect(await blobExists({ url: base, workspace: 'ws1', hash, token: read })).toBe(data.length)
   })
 })

@@ -44,11 +44,17 @@ describe('bad clients: frames', () => {
   }
 
   it('PR-F2 random bytes, empty frames, text frames and truncated varints close with 4400', async () => {
-    expect(await closedWith((s) => s.send(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 1, 2, 3])))).toBe(CloseCode.BAD_FRAME)
+    expect(await closedWith((s) => s.send(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 1, 2, 3])))).toBe(
+      CloseCode.BAD_FRAME,
+    )
     expect(await closedWith((s) => s.send(new Uint8Array(0)))).toBe(CloseCode.BAD_FRAME)
     expect(await closedWith((s) => s.send('hello'))).toBe(CloseCode.BAD_FRAME)
-    expect(await closedWith((s) => s.send(new Uint8Array([FrameType.SUBSCRIBE, 0x80])))).toBe(CloseCode.BAD_FRAME)
-    expect(await closedWith((s) => s.send(new Uint8Array([0x80])), '/ws1/legacy')).toBe(CloseCode.BAD_FRAME)
+    expect(await closedWith((s) => s.send(new Uint8Array([FrameType.SUBSCRIBE, 0x80])))).toBe(
+      CloseCode.BAD_FRAME,
+    )
+    expect(await closedWith((s) => s.send(new Uint8Array([0x80])), '/ws1/legacy')).toBe(
+      CloseCode.BAD_FRAME,
+    )
     expect(await closedWith((s) => s.send('text'), '/ws1/legacy')).toBe(CloseCode.BAD_FRAME)
   })
 
@@ -69,7 +75,11 @@ describe('bad clients: frames', () => {
     const s = await attacker(server.url, 'ws2/secret', token)
     const err = s.decoded().find((f) => f.type === FrameType.DOC_ERROR)
     expect(err).toMatchObject({ doc: 'ws2/secret', code: CloseCode.FORBIDDEN })
-    s.sendFrame({ type: FrameType.MESSAGE, doc: 'ws2/secret', payload: new Uint8Array([0, 0, 1, 0]) })
+    s.sendFrame({
+      type: FrameType.MESSAGE,
+      doc: 'ws2/secret',
+      payload: new Uint8Array([0, 0, 1, 0]),
+    })
     expect(await s.closed).toBe(CloseCode.BAD_FRAME)
     expect(server.inspect('ws2/secret')).toBeUndefined()
     expect(await closedWith(() => undefined, '/ws2/secret')).toBe(CloseCode.FORBIDDEN)
@@ -79,7 +89,13 @@ describe('bad clients: frames', () => {
     const s = new RawSocket(`${server.url}/_skein/v1?token=${token}`)
     await s.opened
     for (let i = 0; i < 10_000; i++) {
-      s.sendFrame({ type: FrameType.SUBSCRIBE, doc: `ws1/flood${i}`, flags: 0, since: 0, sv: new Uint8Array(0) })
+      s.sendFrame({
+        type: FrameType.SUBSCRIBE,
+        doc: `ws1/flood${i}`,
+        flags: 0,
+        since: 0,
+        sv: new Uint8Array(0),
+      })
     }
     expect(await s.closed).toBe(CloseCode.TOO_MANY_DOCS)
     await honest.roundTrip()
@@ -88,11 +104,17 @@ describe('bad clients: frames', () => {
 
   it('PR-A2 a 20 MiB awareness state closes with 4413; a 20 KiB one too (cap 16 KiB)', async () => {
     const s = await attacker(server.url, 'ws1/shared', token)
-    const huge = awarenessPayload([[424242, 1, JSON.stringify({ x: 'y'.repeat(20 * 1024 * 1024) })]])
+    const huge = awarenessPayload([
+      [424242, 1, JSON.stringify({ x: 'y'.repeat(20 * 1024 * 1024) })],
+    ])
     s.sendFrame({ type: FrameType.MESSAGE, doc: 'ws1/shared', payload: huge })
     expect(await s.closed).toBe(CloseCode.TOO_LARGE)
     const t = await attacker(server.url, 'ws1/shared', token)
-    t.sendFrame({ type: FrameType.MESSAGE, doc: 'ws1/shared', payload: awarenessPayload([[424243, 1, JSON.stringify({ x: 'y'.repeat(20 * 1024) })]]) })
+    t.sendFrame({
+      type: FrameType.MESSAGE,
+      doc: 'ws1/shared',
+      payload: awarenessPayload([[424243, 1, JSON.stringify({ x: 'y'.repeat(20 * 1024) })]]),
+    })
     expect(await t.closed).toBe(CloseCode.TOO_LARGE)
     await honest.roundTrip()
   })
@@ -104,8 +126,16 @@ describe('bad clients: frames', () => {
     await waitFor(() => readerAwareness.getStates().get(id)?.user === 'honest', 'honest awareness')
     const s = await attacker(server.url, 'ws1/shared', token)
     const clock = honest.writerHandle.awareness.meta.get(id)!.clock
-    s.sendFrame({ type: FrameType.MESSAGE, doc: 'ws1/shared', payload: awarenessPayload([[id, clock + 5, 'null']]) })
-    s.sendFrame({ type: FrameType.MESSAGE, doc: 'ws1/shared', payload: awarenessPayload([[id, clock + 6, '{"user":"mallory"}']]) })
+    s.sendFrame({
+      type: FrameType.MESSAGE,
+      doc: 'ws1/shared',
+      payload: awarenessPayload([[id, clock + 5, 'null']]),
+    })
+    s.sendFrame({
+      type: FrameType.MESSAGE,
+      doc: 'ws1/shared',
+      payload: awarenessPayload([[id, clock + 6, '{"user":"mallory"}']]),
+    })
     await honest.roundTrip()
     expect(readerAwareness.getStates().get(id)?.user).toBe('honest')
     s.close()
@@ -129,7 +159,8 @@ describe('bad clients: frames', () => {
     const flood = await startServer({ messageRate: 100, messageBurst: 200 })
     const s = new RawSocket(`${flood.url}/_skein/v1`)
     await s.opened
-    for (let i = 0; i < 1000; i++) s.sendFrame({ type: FrameType.FEED_REQUEST, id: i, workspace: 'ws1', since: 0, limit: 1 })
+    for (let i = 0; i < 1000; i++)
+      s.sendFrame({ type: FrameType.FEED_REQUEST, id: i, workspace: 'ws1', since: 0, limit: 1 })
     expect(await s.closed).toBe(CloseCode.RATE_LIMITED)
     await flood.close()
     await honest.roundTrip()

@@ -41,7 +41,9 @@ describe('SyncClient', () => {
     const store = new KeptStore()
     server = await startServer({ store })
     const port = server.port
-    const client = newClient(server.url, { WebSocket: RecordingSocket as unknown as WebSocketConstructor })
+    const client = newClient(server.url, {
+      WebSocket: RecordingSocket as unknown as WebSocketConstructor,
+    })
     const docs = Array.from({ length: 10 }, () => new Y.Doc())
     const handles = docs.map((d, i) => client.open(`ws1/d${i}`, d))
     await Promise.all(handles.map((h) => h.whenSynced))
@@ -65,7 +67,9 @@ describe('SyncClient', () => {
     server = await startServer({ store, port })
     await waitFor(() => handles.every((h) => h.status === 'synced'), 'resync')
     await waitFor(() => textOf(docs[3]!) === 'remote;v3', 'remote change arrived')
-    const subscribed = received.map((f) => decodeFrame(f)).filter((f) => f.type === FrameType.SUBSCRIBED)
+    const subscribed = received
+      .map((f) => decodeFrame(f))
+      .filter((f) => f.type === FrameType.SUBSCRIBED)
     expect(subscribed.filter((f) => !f.quiet).map((f) => f.doc)).toEqual(['ws1/d3'])
     expect(subscribed.filter((f) => f.quiet)).toHaveLength(9)
     client.close()

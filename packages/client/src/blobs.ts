@@ -17,7 +17,10 @@ export interface BlobTarget {
 
 /** The HTTP URL of a blob. */
 export function blobUrl(t: BlobTarget): string {
-  const base = t.url.replace(/^ws/, 'http').replace(/\/+$/, '').replace(/\/_skein\/v1$/, '')
+  const base = t.url
+    .replace(/^ws/, 'http')
+    .replace(/\/+$/, '')
+    .replace(/\/_skein\/v1$/, '')
   return `${base}${BLOB_PATH}/${encodeURIComponent(t.workspace)}/${t.hash}`
 }
 
@@ -27,15 +30,39 @@ function headers(t: BlobTarget): Record<string, string> {
 
 function fail(status: number, what: string, t: BlobTarget): never {
   const code =
-    status === 401 ? 'NOT_AUTHORIZED' : status === 403 ? 'FORBIDDEN' : status === 413 ? 'TOO_LARGE' : status === 422 ? 'HASH_MISMATCH' : status >= 500 ? 'TRANSIENT' : 'IO'
-  throw new SkeinError(code, `Blob ${what} of ${t.workspace}/${t.hash} failed with HTTP ${status}: ${
-    status === 422 ? 're-read the file and retry' : status >= 500 ? 'retry later' : 'check the token and address'
-  }.`)
+    status === 401
+      ? 'NOT_AUTHORIZED'
+      : status === 403
+        ? 'FORBIDDEN'
+        : status === 413
+          ? 'TOO_LARGE'
+          : status === 422
+            ? 'HASH_MISMATCH'
+            : status >= 500
+              ? 'TRANSIENT'
+              : 'IO'
+  throw new SkeinError(
+    code,
+    `Blob ${what} of ${t.workspace}/${t.hash} failed with HTTP ${status}: ${
+      status === 422
+        ? 're-read the file and retry'
+        : status >= 500
+          ? 'retry later'
+          : 'check the token and address'
+    }.`,
+  )
 }
 
 /** Uploads bytes (or a stream / Blob); the server verifies the hash. Resolves to the stored size. */
-export async function uploadBlob(t: BlobTarget, body: Uint8Array | Blob | ReadableStream<Uint8Array>): Promise<number> {
-  const init: RequestInit & { duplex?: 'half' } = { method: 'PUT', headers: headers(t), body: body as BodyInit }
+export async function uploadBlob(
+  t: BlobTarget,
+  body: Uint8Array | Blob | ReadableStream<Uint8Array>,
+): Promise<number> {
+  const init: RequestInit & { duplex?: 'half' } = {
+    method: 'PUT',
+    headers: headers(t),
+    body: body as BodyInit,
+  }
   if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) init.duplex = 'half'
   const res = await fetch(blobUrl(t), init)
   if (!res.ok) fail(res.status, 'upload', t)

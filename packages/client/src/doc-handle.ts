@@ -44,8 +44,13 @@ export class DocHandle {
   private readonly statusListeners = new Listeners<DocStatus>()
   private resolveSynced!: () => void
   private rejectSynced!: (err: unknown) => void
-  /** Write index (on the current connection) of each unacked local update; Infinity = not sent yet. */
+  /**
+   * Write index (on the current connection) of each unacked local update, in
+   * order; Infinity = not sent yet. A queue (`pending` from `head`) so acks cost
+   * O(acked), not O(pending) — a fast typist can have 10^5 updates in flight.
+   */
   private pending: number[] = []
+  private head = 0
   private writesSent = 0
   private closed = false
   /** True once synced at least once (quiet resubscription is allowed after that). */
@@ -78,7 +83,7 @@ export class DocHandle {
 
   /** Local updates the server has not yet acknowledged as durably stored. */
   get unsyncedChanges(): number {
-    return this.pending.length
+    return this.pending.length - this.head
   }
 
   /** Subscribes to status changes; returns the unsubscribe function. */
@@ -100,7 +105,8 @@ export class DocHandle {
   /** @internal A new connection: everything unacked is resent by the next sync step 2. */
   resetConnection(): void {
     this.writesSent = 0
-    this.pending = this.pending.map(() => Infinity)
+    this.pending = this.pending.slice(this.head).map(() => Infinity)
+    this.head = 0
     const others = [...this.awareness.getStates().keys()].filter((c) => c !== this.doc.clientID)
     if (others.length) awarenessProtocol.removeAwarenessStates(this.awareness, others, this.origin)
   }
@@ -149,22 +155,38 @@ export class DocHandle {
       const data = decoding.readVarUint8Array(d)
       if (sub === YSyncType.STEP1) {
         const index = ++this.writesSent
-        this.pending = this.pending.map(() => index)
-        this.host.sendMessage(this.name, syncMsg(YSyncType.STEP2, Y.encodeStateAsUpdate(this.doc, data)))
+        this.pending = this.pending.slice(this.head).map(() => index)
+        this.head = 0
+        this.host.sendMessage(
+          this.name,
+          syncMsg(YSyncType.STEP2, Y.encodeStateAsUpdate(this.doc, data)),
+        )
         return
       }
       Y.applyUpdate(this.doc, data, this.origin)
       if (sub === YSyncType.STEP2) this.setStatus('synced')
     } else if (type === YMessageType.AWARENESS) {
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(d), this.origin)
+      awarenessProtocol.applyAwarenessUpdate(
+        this.awareness,
+        decoding.readVarUint8Array(d),
+        this.origin,
+      )
     }
   }
 
   /** @internal The server stored our first `count` writes on this connection. */
   ack(count: number): void {
-    const before = this.pending.length
-    this.pending = this.pending.filter((i) => i > count)
-    if (this.pending.length !== before && this.statusValue === 'synced') this.statusListeners.emit('synced')
+    const before = this.head
+    while (this.head < this.pending.length && this.pending[this.head]! <= count) this.head++
+    const acked = this.head !== before
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head)
+      this.head = 0
+    } else if (this.head === this.pending.length) {
+      this.pending = []
+      this.head = 0
+    }
+    if (acked && this.statusValue === 'synced') this.statusListeners.emit('synced')
   }
 
   /** Stops syncing this document (the Y.Doc stays usable). */
@@ -179,6 +201,8 @@ export class DocHandle {
     if (this.ownsAwareness) this.awareness.destroy()
     this.host.release(this)
     this.statusValue = 'offline'
-    this.rejectSynced(new SkeinError('CLOSED', `Document ${this.name} was closed before it synced.`))
+    this.rejectSynced(
+      new SkeinError('CLOSED', `Document ${this.name} was closed before it synced.`),
+    )
   }
 }

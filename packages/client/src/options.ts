@@ -45,7 +45,10 @@ export const DEFAULT_SYNC_CLIENT_OPTIONS: Omit<SyncClientOptions, 'url'> = {
 }
 
 /** Full-jitter exponential backoff: uniform in [0, min(max, initial·2^attempt)]. */
-export function backoffDelay(attempt: number, o: Pick<SyncClientOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'random'>): number {
+export function backoffDelay(
+  attempt: number,
+  o: Pick<SyncClientOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'random'>,
+): number {
   const cap = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** Math.min(attempt, 30))
   return Math.floor(o.random() * cap)
 }

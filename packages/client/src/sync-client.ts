@@ -73,7 +73,10 @@ export class SyncClient implements HandleHost {
   /** Starts syncing `doc` as document `name` (`<workspace>` or `<workspace>/<fileId>`). */
   open(name: string, doc: Y.Doc, opts: { awareness?: Awareness } = {}): DocHandle {
     if (this.handles.has(name)) {
-      throw new SkeinError('CONFLICT', `Document ${name} is already open on this client: close its handle first.`)
+      throw new SkeinError(
+        'CONFLICT',
+        `Document ${name} is already open on this client: close its handle first.`,
+      )
     }
     const handle = new DocHandle(name, doc, this, opts.awareness)
     this.handles.set(name, handle)
@@ -126,8 +129,14 @@ export class SyncClient implements HandleHost {
   private connect(): void {
     if (this.stopped) return
     this.setStatus('connecting')
-    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: SyncClientOptions['WebSocket'] }).WebSocket
-    if (!Ctor) throw new SkeinError('UNSUPPORTED', 'No WebSocket available: pass the `ws` package as options.WebSocket.')
+    const Ctor =
+      this.options.WebSocket ??
+      (globalThis as { WebSocket?: SyncClientOptions['WebSocket'] }).WebSocket
+    if (!Ctor)
+      throw new SkeinError(
+        'UNSUPPORTED',
+        'No WebSocket available: pass the `ws` package as options.WebSocket.',
+      )
     const ws = new Ctor(this.endpoint())
     ws.binaryType = 'arraybuffer'
     this.ws = ws
@@ -200,7 +209,8 @@ export class SyncClient implements HandleHost {
       case FrameType.ACK: {
         this.handles.get(frame.doc)?.ack(frame.count)
         const ws = this.handles.get(frame.doc)?.workspace
-        if (ws && frame.seq > (this.heads.get(ws) ?? 0) && this.heads.has(ws)) this.heads.set(ws, frame.seq)
+        if (ws && frame.seq > (this.heads.get(ws) ?? 0) && this.heads.has(ws))
+          this.heads.set(ws, frame.seq)
         return
       }
       case FrameType.DOC_ERROR: {
@@ -210,7 +220,12 @@ export class SyncClient implements HandleHost {
         for (const [id, f] of this.feeds) {
           if (f.workspace !== frame.doc) continue
           this.feeds.delete(id)
-          f.reject(new SkeinError(frame.code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : 'TRANSIENT', `Change feed of ${f.workspace} refused: ${frame.message}.`))
+          f.reject(
+            new SkeinError(
+              frame.code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : 'TRANSIENT',
+              `Change feed of ${f.workspace} refused: ${frame.message}.`,
+            ),
+          )
         }
         return
       }
@@ -229,7 +244,13 @@ export class SyncClient implements HandleHost {
     const f = this.feeds.get(id)
     if (!f) return
     this.sendRaw(
-      encodeFrame({ type: FrameType.FEED_REQUEST, id, workspace: f.workspace, since: f.since, limit: f.limit }),
+      encodeFrame({
+        type: FrameType.FEED_REQUEST,
+        id,
+        workspace: f.workspace,
+        since: f.since,
+        limit: f.limit,
+      }),
     )
   }
 
@@ -247,8 +268,13 @@ export class SyncClient implements HandleHost {
         const since = this.heads.get(workspace) ?? 0
         let changed: Set<string> | undefined
         try {
-          const page = await this.changes(workspace, since > 0 ? since : Number.MAX_SAFE_INTEGER, 1000)
-          if (since > 0 && page.head >= since && !page.more) changed = new Set(page.changes.map((c) => c.doc))
+          const page = await this.changes(
+            workspace,
+            since > 0 ? since : Number.MAX_SAFE_INTEGER,
+            1000,
+          )
+          if (since > 0 && page.head >= since && !page.more)
+            changed = new Set(page.changes.map((c) => c.doc))
           this.heads.set(workspace, page.head)
         } catch {
           changed = undefined
@@ -256,7 +282,8 @@ export class SyncClient implements HandleHost {
         if (ws !== this.ws) return
         for (const h of handles) {
           if (this.subscribed.has(h.name) || this.handles.get(h.name) !== h) continue
-          const quiet = changed !== undefined && !changed.has(h.name) && h.everSynced && h.unsyncedChanges === 0
+          const quiet =
+            changed !== undefined && !changed.has(h.name) && h.everSynced && h.unsyncedChanges === 0
           this.subscribe(h, quiet, since)
         }
       }),

@@ -50,7 +50,13 @@ export type Frame =
   | { type: typeof FrameType.MESSAGE; doc: string; payload: Uint8Array }
   | { type: typeof FrameType.ACK; doc: string; count: number; seq: number }
   | { type: typeof FrameType.DOC_ERROR; doc: string; code: number; message: string }
-  | { type: typeof FrameType.FEED_REQUEST; id: number; workspace: string; since: number; limit: number }
+  | {
+      type: typeof FrameType.FEED_REQUEST
+      id: number
+      workspace: string
+      since: number
+      limit: number
+    }
   | {
       type: typeof FrameType.FEED_RESPONSE
       id: number
@@ -155,7 +161,11 @@ function decodeBody(d: decoding.Decoder, type: number): Frame {
     case FrameType.AUTH:
       return { type, token: readString(d, MAX_TOKEN) }
     case FrameType.AUTH_OK:
-      return { type, workspace: readString(d, MAX_NAME), scope: readUint(d) === 1 ? 'write' : 'read' }
+      return {
+        type,
+        workspace: readString(d, MAX_NAME),
+        scope: readUint(d) === 1 ? 'write' : 'read',
+      }
     case FrameType.SUBSCRIBE:
       return {
         type,

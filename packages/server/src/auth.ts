@@ -10,7 +10,10 @@ export interface Access {
 }
 
 /** Resolves a token to an {@link Access}, or `undefined` (close 4401). */
-export async function authorize(mode: AuthMode, token: string | undefined): Promise<Access | undefined> {
+export async function authorize(
+  mode: AuthMode,
+  token: string | undefined,
+): Promise<Access | undefined> {
   if (mode.mode === 'open') return { workspace: '*', scope: 'write' }
   if (!token) return undefined
   const check = await verifyToken(mode.secret, token)

@@ -16,8 +16,7 @@ interface Entry {
 
 /** Outcome of {@link AwarenessRegistry.apply}. */
 export type AwarenessResult =
-  | { ok: true; forward: Uint8Array | undefined }
-  | { ok: false; reason: 'malformed' | 'too-large' }
+  { ok: true; forward: Uint8Array | undefined } | { ok: false; reason: 'malformed' | 'too-large' }
 
 /** Awareness states of one room. */
 export class AwarenessRegistry {
@@ -39,7 +38,8 @@ export class AwarenessRegistry {
       for (let i = 0; i < n; i++) {
         const client = decoding.readVarUint(d)
         const clock = decoding.readVarUint(d)
-        if (decoding.peekVarUint(d) > this.maxStateBytes * 4) return { ok: false, reason: 'too-large' }
+        if (decoding.peekVarUint(d) > this.maxStateBytes * 4)
+          return { ok: false, reason: 'too-large' }
         const json = decoding.readVarString(d)
         if (json.length > this.maxStateBytes) return { ok: false, reason: 'too-large' }
         JSON.parse(json)
@@ -73,7 +73,8 @@ export class AwarenessRegistry {
   /** All live states, for a new subscriber; undefined when there are none. */
   encodeAll(): Uint8Array | undefined {
     const live: [number, number, string][] = []
-    for (const [client, e] of this.entries) if (e.json !== 'null') live.push([client, e.clock, e.json])
+    for (const [client, e] of this.entries)
+      if (e.json !== 'null') live.push([client, e.clock, e.json])
     return live.length ? encodeEntries(live) : undefined
   }
 }

@@ -15,7 +15,10 @@ const HASH = /^[0-9a-f]{64}$/
 
 function reply(res: ServerResponse, status: number, body: object): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  })
   res.end(text)
 }
 
@@ -45,7 +48,8 @@ export async function handleBlob(
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
   const access = await authorize(options.auth, bearer ?? url.searchParams.get('token') ?? undefined)
   if (!access) return reply(res, 401, { error: 'missing, invalid or expired token' })
-  if (!allows(access, workspace)) return reply(res, 403, { error: 'token is for another workspace' })
+  if (!allows(access, workspace))
+    return reply(res, 403, { error: 'token is for another workspace' })
   const h = hash as ContentHash
   if (req.method === 'PUT') {
     if (access.scope !== 'write') return reply(res, 403, { error: 'read-only token' })
@@ -67,7 +71,8 @@ export async function handleBlob(
     }
   }
   if (req.method === 'GET' || req.method === 'HEAD') {
-    const blob = req.method === 'GET' ? await store.get(workspace, h) : await store.head(workspace, h)
+    const blob =
+      req.method === 'GET' ? await store.get(workspace, h) : await store.head(workspace, h)
     if (!blob) return reply(res, 404, { error: 'no such blob' })
     res.writeHead(200, {
       'content-type': 'application/octet-stream',

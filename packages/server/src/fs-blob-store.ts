@@ -40,10 +40,17 @@ export class FsBlobStore implements BlobStore {
   async get(workspace: string, hash: ContentHash): Promise<BlobBody | undefined> {
     const info = await this.head(workspace, hash)
     if (!info) return undefined
-    return { size: info.size, body: createReadStream(this.path(workspace, hash), { highWaterMark: 1 << 20 }) }
+    return {
+      size: info.size,
+      body: createReadStream(this.path(workspace, hash), { highWaterMark: 1 << 20 }),
+    }
   }
 
-  async put(workspace: string, hash: ContentHash, body: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  async put(
+    workspace: string,
+    hash: ContentHash,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<BlobInfo> {
     const final = this.path(workspace, hash)
     const dir = join(this.root, workspace, hash.slice(0, 2))
     await mkdir(dir, { recursive: true })

@@ -29,7 +29,8 @@ export class LegacyConnection extends Connection {
     if (!parsed) return this.fail(CloseCode.BAD_FRAME, 'invalid room name')
     this.access = await authorize(this.ctx.options.auth, token)
     if (!this.access) return this.fail(CloseCode.UNAUTHORIZED, 'bad or missing token')
-    if (!allows(this.access, parsed.workspace)) return this.fail(CloseCode.FORBIDDEN, 'room outside token')
+    if (!allows(this.access, parsed.workspace))
+      return this.fail(CloseCode.FORBIDDEN, 'room outside token')
     if (this.closed) return
     try {
       this.room = await this.ctx.rooms.join(this.docName, this)

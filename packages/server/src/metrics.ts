@@ -35,12 +35,20 @@ export class ServerMetrics {
     gauge('skein_frames_out_total', 'Frames sent.', this.framesOut, 'counter')
     gauge('skein_bytes_in_total', 'Bytes received in frames.', this.bytesIn, 'counter')
     gauge('skein_bytes_out_total', 'Bytes sent in frames.', this.bytesOut, 'counter')
-    gauge('skein_updates_rejected_total', 'Updates refused by validation or auth.', this.rejectedUpdates, 'counter')
+    gauge(
+      'skein_updates_rejected_total',
+      'Updates refused by validation or auth.',
+      this.rejectedUpdates,
+      'counter',
+    )
     lines.push('# HELP skein_connections_closed_total Connections closed by the server, by code.')
     lines.push('# TYPE skein_connections_closed_total counter')
     for (const [code, n] of this.closedConnections)
       lines.push(`skein_connections_closed_total{code="${code}"} ${n}`)
-    lines.push('# HELP skein_store_seconds Store operation latency.', '# TYPE skein_store_seconds summary')
+    lines.push(
+      '# HELP skein_store_seconds Store operation latency.',
+      '# TYPE skein_store_seconds summary',
+    )
     for (const [op, t] of this.timings) {
       lines.push(`skein_store_seconds_sum{op="${op}"} ${t.sum}`)
       lines.push(`skein_store_seconds_count{op="${op}"} ${t.count}`)

@@ -58,7 +58,11 @@ export class MuxConnection extends Connection {
     this.access = await authorize(this.ctx.options.auth, token)
     if (!this.access) return this.fail(CloseCode.UNAUTHORIZED, 'bad or missing token')
     this.sendRaw(
-      encodeFrame({ type: FrameType.AUTH_OK, workspace: this.access.workspace, scope: this.access.scope }),
+      encodeFrame({
+        type: FrameType.AUTH_OK,
+        workspace: this.access.workspace,
+        scope: this.access.scope,
+      }),
     )
   }
 
@@ -158,7 +162,11 @@ export class MuxConnection extends Connection {
 
   private feed(id: number, workspace: string, since: number, limit: number): void {
     if (!allows(this.access!, workspace)) {
-      return this.docError(workspace, CloseCode.FORBIDDEN, 'change feed outside the token workspace')
+      return this.docError(
+        workspace,
+        CloseCode.FORBIDDEN,
+        'change feed outside the token workspace',
+      )
     }
     this.store.changes(workspace, since, Math.min(Math.max(limit, 1), 10_000)).then(
       (page) =>

@@ -96,7 +96,10 @@ export class RoomManager {
         await room.whenIdle()
         await room.compact()
       } catch (err) {
-        this.deps.logger.warn('compaction before unload failed', { doc: room.name, error: String(err) })
+        this.deps.logger.warn('compaction before unload failed', {
+          doc: room.name,
+          error: String(err),
+        })
       } finally {
         this.drop(room)
       }

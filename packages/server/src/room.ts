@@ -47,6 +47,9 @@ export class Room {
   private queue: Job[] = []
   private flushing: Promise<void> | undefined
   private appendsSinceCompact = 0
+  /** Bytes appended since the last compaction, and the size of the last compacted state. */
+  private bytesSinceCompact = 0
+  private compactedBytes = 0
   /** Set when an apply threw midway: the in-memory doc is not trusted any more (PR-U1). */
   broken = false
   /** What the live document emitted while applying a peer's update (re-encoded by Yjs from its own state). */
@@ -204,9 +207,17 @@ export class Room {
       if (updates.length > 0) {
         try {
           const t0 = performance.now()
-          this.seq = await this.deps.store.append(this.name, merge(updates))
+          const record = merge(updates)
+          this.seq = await this.deps.store.append(this.name, record)
           this.deps.metrics.time('append', performance.now() - t0)
-          if (++this.appendsSinceCompact >= this.deps.compactAfterUpdates) await this.compact()
+          this.bytesSinceCompact += record.length
+          // amortised: compacting costs O(document), so wait until the log grew by as much
+          if (
+            ++this.appendsSinceCompact >= this.deps.compactAfterUpdates &&
+            this.bytesSinceCompact >= this.compactedBytes
+          ) {
+            await this.compact()
+          }
         } catch (err) {
           this.deps.logger.error('store append failed; dropping its writers so they resync', {
             doc: this.name,
@@ -224,9 +235,12 @@ export class Room {
   async compact(): Promise<void> {
     if (this.appendsSinceCompact <= 1 || this.broken) return
     const t0 = performance.now()
-    await this.deps.store.compact(this.name, Y.encodeStateAsUpdate(this.doc))
+    const state = Y.encodeStateAsUpdate(this.doc)
+    await this.deps.store.compact(this.name, state)
     this.deps.metrics.time('compact', performance.now() - t0)
     this.appendsSinceCompact = 0
+    this.bytesSinceCompact = 0
+    this.compactedBytes = state.length
   }
 
   /** Frees the document. Call only when idle and without subscribers. */

@@ -18,7 +18,10 @@ const MAX_CLIENT_ID = 2 ** 32 - 1
  * together, which the encoder cannot reproduce: replicas silently diverge.
  * Checks every item the update introduced, proportional to the update.
  */
-function consistent(doc: Y.Doc, meta: { from: Map<number, number>; to: Map<number, number> }): boolean {
+function consistent(
+  doc: Y.Doc,
+  meta: { from: Map<number, number>; to: Map<number, number> },
+): boolean {
   for (const [client, to] of meta.to) {
     const structs = doc.store.clients.get(client)
     if (!structs) continue
@@ -92,7 +95,11 @@ export class UpdateGuard {
     // buffer, which is re-merged on every later update (a cheap DoS) and is where
     // replay stops being faithful. Honest clients never send one: they sync from
     // the server's state vector, over one ordered socket.
-    if (shadow.store.pendingStructs !== null || shadow.store.pendingDs !== null || !consistent(shadow, meta)) {
+    if (
+      shadow.store.pendingStructs !== null ||
+      shadow.store.pendingDs !== null ||
+      !consistent(shadow, meta)
+    ) {
       this.dropShadow()
       return 'invalid'
     }

@@ -46,8 +46,10 @@ export function handleYMessage(
         return conn.fail(CloseCode.BAD_FRAME, 'unknown sync message')
       }
       const verdict = room.write(conn, data)
-      if (verdict === 'invalid') return conn.fail(CloseCode.INVALID_UPDATE, 'update failed validation')
-      if (verdict === 'forged') return conn.fail(CloseCode.FORGED_CLIENT, 'update under a foreign client id')
+      if (verdict === 'invalid')
+        return conn.fail(CloseCode.INVALID_UPDATE, 'update failed validation')
+      if (verdict === 'forged')
+        return conn.fail(CloseCode.FORGED_CLIENT, 'update under a foreign client id')
       if (verdict === 'read-only') onReadOnly()
       return
     }
@@ -82,4 +84,3 @@ export function greet(conn: Connection, room: Room, step1: boolean): void {
   const all = room.awareness.encodeAll()
   if (all) conn.send(room.name, awarenessMessage(all))
 }
-

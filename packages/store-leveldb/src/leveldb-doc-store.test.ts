@@ -34,7 +34,7 @@ describe('LevelDocStore layout', () => {
     await store.close()
     const p = new LeveldbPersistence(dir)
     const loaded = await p.getYDoc('ws/a')
-    expect(loaded.getText('t').toString()).toBe('hello')
+    expect(loaded.getText('t').toJSON()).toBe('hello')
     await p.destroy()
     await rm(dir, { recursive: true, force: true })
   })

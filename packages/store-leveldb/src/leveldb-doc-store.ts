@@ -17,7 +17,10 @@ export interface LevelDocStoreOptions {
 }
 
 /** Defaults for {@link LevelDocStoreOptions}. */
-export const DEFAULT_LEVEL_DOC_STORE_OPTIONS: LevelDocStoreOptions = { sync: false, logger: noopLogger }
+export const DEFAULT_LEVEL_DOC_STORE_OPTIONS: LevelDocStoreOptions = {
+  sync: false,
+  logger: noopLogger,
+}
 
 type Key = (string | number)[]
 type Db = {
@@ -54,6 +57,8 @@ export class LevelDocStore implements DocStore {
   private readonly options: LevelDocStoreOptions
   private readonly heads = new Map<string, number>()
   private readonly clocks = new Map<string, number>()
+  /** Last feed sequence per document (saves a read per append). */
+  private readonly seqs = new Map<string, number>()
   private closed = false
 
   /** Opens (creating if needed) the store in `location`. */
@@ -124,7 +129,7 @@ export class LevelDocStore implements DocStore {
       const seq = (await this.head(db, ws)) + 1
       const clock = (await this.lastClock(db, doc)) + 1
       if (clock >= MAX_CLOCK) throw new Error('update clock overflow; compact the document')
-      const prev = readNum(await get(db, docKey(ws, doc)))
+      const prev = this.seqs.get(doc) ?? readNum(await get(db, docKey(ws, doc)))
       const ops: Parameters<Db['batch']>[0] = [
         { type: 'put', key: updateKey(doc, clock), value: update },
         { type: 'put', key: docKey(ws, doc), value: num(seq) },
@@ -135,6 +140,8 @@ export class LevelDocStore implements DocStore {
       await db.batch(ops, { sync: this.options.sync })
       this.heads.set(ws, seq)
       this.clocks.set(doc, clock)
+      if (this.seqs.size > 100_000) this.seqs.clear()
+      this.seqs.set(doc, seq)
       return seq
     })
   }
@@ -158,7 +165,7 @@ export class LevelDocStore implements DocStore {
         workspace === undefined
           ? { gte: ['skein_doc'], lt: ['skein_dod'] }
           : { gte: ['skein_doc', workspace], lt: ['skein_doc', workspace, MAX_CLOCK] }
-      const entries = await getLevelBulkEntries(db as never, { ...range, values: false })
+      const entries = await getLevelBulkEntries(db, { ...range, values: false })
       return entries.map((e) => e.key[2] as unknown as string).sort()
     })
   }
@@ -175,6 +182,7 @@ export class LevelDocStore implements DocStore {
         ])
       }
       this.clocks.delete(doc)
+      this.seqs.delete(doc)
     })
   }
 
@@ -182,7 +190,7 @@ export class LevelDocStore implements DocStore {
     return this.run('read the change feed', async (db) => {
       const head = await this.head(db, workspace)
       if (since >= MAX_CLOCK - 1) return { head, changes: [], more: false }
-      const entries = await getLevelBulkEntries(db as never, {
+      const entries = await getLevelBulkEntries(db, {
         gt: feedKey(workspace, since),
         lt: feedKey(workspace, MAX_CLOCK),
         limit: limit + 1,

@@ -10,10 +10,14 @@ declare module 'y-leveldb' {
   }
   export class LeveldbPersistence {
     constructor(location: string, opts?: { levelOptions?: object })
-    _transact<T>(f: (db: any) => Promise<T>): Promise<T>
-    getYDoc(docName: string): Promise<import('yjs').Doc>
+    _transact<T>(f: (db: never) => Promise<T>): Promise<T>
+    getYDoc(docName: string): Promise<{ getText(name: string): { toJSON(): string } }>
     destroy(): Promise<void>
   }
   export function getLevelBulkEntries(db: unknown, opts: object): Promise<Entry[]>
-  export function getLevelUpdatesEntries(db: unknown, docName: string, opts?: object): Promise<Entry[]>
+  export function getLevelUpdatesEntries(
+    db: unknown,
+    docName: string,
+    opts?: object,
+  ): Promise<Entry[]>
 }

@@ -35,23 +35,35 @@ export async function attacker(url: string, doc: string, token?: string): Promis
   if (token) s.sendFrame({ type: FrameType.AUTH, token })
   s.sendFrame({ type: FrameType.SUBSCRIBE, doc, flags: 0, since: 0, sv: new Uint8Array(0) })
   await s.until(
-    () => s.closeCode !== undefined || s.decoded().some((f) => f.type === FrameType.SUBSCRIBED || f.type === FrameType.DOC_ERROR),
+    () =>
+      s.closeCode !== undefined ||
+      s.decoded().some((f) => f.type === FrameType.SUBSCRIBED || f.type === FrameType.DOC_ERROR),
     'subscribed',
   )
   return s
 }
 
 /** Sends a write for `doc` then a sync step 1; resolves when the server answered or closed. */
-export async function writeAndSettle(s: RawSocket, doc: string, update: Uint8Array): Promise<'applied-or-ignored' | number> {
+export async function writeAndSettle(
+  s: RawSocket,
+  doc: string,
+  update: Uint8Array,
+): Promise<'applied-or-ignored' | number> {
   const before = s.frames.length
   s.sendFrame({ type: FrameType.MESSAGE, doc, payload: syncPayload(YSyncType.UPDATE, update) })
-  s.sendFrame({ type: FrameType.MESSAGE, doc, payload: syncPayload(YSyncType.STEP1, Y.encodeStateVector(new Y.Doc())) })
+  s.sendFrame({
+    type: FrameType.MESSAGE,
+    doc,
+    payload: syncPayload(YSyncType.STEP1, Y.encodeStateVector(new Y.Doc())),
+  })
   await s.until(
     () =>
       s.closeCode !== undefined ||
       s.frames.slice(before).some((f) => {
         const fr = decodeFrame(f)
-        return fr.type === FrameType.MESSAGE && fr.payload[0] === 0 && fr.payload[1] === YSyncType.STEP2
+        return (
+          fr.type === FrameType.MESSAGE && fr.payload[0] === 0 && fr.payload[1] === YSyncType.STEP2
+        )
       }),
     'server to settle a write',
   )

@@ -17,11 +17,21 @@ export async function startServer(options: Partial<SyncServerOptions> = {}): Pro
 
 /** A SyncClient on the `ws` package. */
 export function newClient(url: string, options: Partial<SyncClientOptions> = {}): SyncClient {
-  return new SyncClient({ url, WebSocket: WebSocket as unknown as WebSocketConstructor, initialBackoffMs: 20, maxBackoffMs: 200, ...options })
+  return new SyncClient({
+    url,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    initialBackoffMs: 20,
+    maxBackoffMs: 200,
+    ...options,
+  })
 }
 
 /** Polls `cond` every 10 ms until it holds; throws with `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  cond: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
@@ -42,7 +52,9 @@ export class RawSocket {
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve())
       this.ws.once('error', reject)
-      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+      this.ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`HTTP ${res.statusCode}`)),
+      )
     })
     this.opened.catch(() => undefined)
     this.closed = new Promise((resolve) =>

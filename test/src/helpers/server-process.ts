@@ -16,11 +16,19 @@ export interface ChildServer {
 }
 
 /** Spawns a server child on `dataDir`; resolves once it listens. */
-export async function spawnServer(dataDir: string, port = 0, env: Record<string, string> = {}): Promise<ChildServer> {
+export async function spawnServer(
+  dataDir: string,
+  port = 0,
+  env: Record<string, string> = {},
+): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
     ['--conditions=@skein/source', '--import', 'tsx', join(here, 'server-child.ts')],
-    { cwd: root, env: { ...process.env, ...env, SKEIN_DATA: dataDir, SKEIN_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      cwd: root,
+      env: { ...process.env, ...env, SKEIN_DATA: dataDir, SKEIN_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   )
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   const bound = await new Promise<number>((resolve, reject) => {

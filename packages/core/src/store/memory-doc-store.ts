@@ -15,7 +15,10 @@ export class MemoryDocStore implements DocStore {
 
   private check(): void {
     if (this.closed) {
-      throw new SkeinError('CLOSED', 'MemoryDocStore is closed: create a new store to keep using it.')
+      throw new SkeinError(
+        'CLOSED',
+        'MemoryDocStore is closed: create a new store to keep using it.',
+      )
     }
   }
 
