@@ -10,7 +10,7 @@ const copies = (root: string) => readdirSync(root).filter((n) => isConflictCopyN
 
 describe('offline edits merged three-way on reconnect (real server restarted)', () => {
   let h: AgentHarness
-  afterEach(async () => h.cleanup())
+  afterEach(async (ctx) => h.cleanup(ctx))
 
   const twoAgents = async (policy: 'copy' | 'markers' = 'copy') => {
     h = new AgentHarness()
@@ -19,7 +19,10 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const b = await h.agent('b', {}, { conflictPolicy: policy })
     await until('n.md on B', () => readText(b.root, 'n.md') === NOTE)
     await h.stopServer()
-    await until('both offline', () => a.agent.status().connection === 'offline' && b.agent.status().connection === 'offline')
+    await until(
+      'both offline',
+      () => a.agent.status().connection === 'offline' && b.agent.status().connection === 'offline',
+    )
     return { a, b }
   }
 
@@ -27,24 +30,42 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), 'line 1 by A\nline 2\nline 3\nline 4\n')
     writeFileSync(join(b.root, 'n.md'), 'line 1\nline 2\nline 3\nline 4 by B\n')
-    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
     await h.startServer()
     const merged = 'line 1 by A\nline 2\nline 3\nline 4 by B\n'
-    await until('merged on both', () => readText(a.root, 'n.md') === merged && readText(b.root, 'n.md') === merged)
+    await until(
+      'merged on both',
+      () => readText(a.root, 'n.md') === merged && readText(b.root, 'n.md') === merged,
+    )
     expect([...a.conflicts, ...b.conflicts]).toEqual([])
     expect([...copies(a.root), ...copies(b.root)]).toEqual([])
-    await until('pending cleared', () => a.agent.status().pendingFiles === 0 && b.agent.status().pendingFiles === 0)
+    await until(
+      'pending cleared',
+      () => a.agent.status().pendingFiles === 0 && b.agent.status().pendingFiles === 0,
+    )
   })
 
   it('same line edited on both sides: a conflict copy, recorded, nothing lost', async () => {
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
     await h.startServer()
-    await until('one conflict copy on both', () => copies(a.root).length === 1 && copies(b.root).length === 1)
+    await until(
+      'one conflict copy on both',
+      () => copies(a.root).length === 1 && copies(b.root).length === 1,
+    )
     await until('same note on both', () => readText(a.root, 'n.md') === readText(b.root, 'n.md'))
-    const all = [a, b].flatMap((t) => [readText(t.root, 'n.md'), readText(t.root, copies(t.root)[0] as string)])
+    const all = [a, b].flatMap((t) => [
+      readText(t.root, 'n.md'),
+      readText(t.root, copies(t.root)[0] as string),
+    ])
     expect(all.some((x) => x?.includes('A WAS HERE'))).toBe(true)
     expect(all.some((x) => x?.includes('B WAS HERE'))).toBe(true)
     expect(copies(a.root)).toEqual(copies(b.root))
@@ -55,9 +76,17 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents('markers')
     writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
     await h.startServer()
-    await until('markers on both', () => /^<<<<<<< /m.test(readText(a.root, 'n.md') ?? '') && readText(a.root, 'n.md') === readText(b.root, 'n.md'))
+    await until(
+      'markers on both',
+      () =>
+        /^<<<<<<< /m.test(readText(a.root, 'n.md') ?? '') &&
+        readText(a.root, 'n.md') === readText(b.root, 'n.md'),
+    )
     const text = readText(a.root, 'n.md') as string
     expect(text).toContain('A WAS HERE')
     expect(text).toContain('B WAS HERE')
@@ -69,9 +98,17 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), NOTE + 'kept edit\n')
     rmSync(join(b.root, 'n.md'))
-    await until('pending recorded', () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1)
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
     await h.startServer()
-    await until('edit on both', () => readText(a.root, 'n.md') === NOTE + 'kept edit\n' && readText(b.root, 'n.md') === NOTE + 'kept edit\n')
+    await until(
+      'edit on both',
+      () =>
+        readText(a.root, 'n.md') === NOTE + 'kept edit\n' &&
+        readText(b.root, 'n.md') === NOTE + 'kept edit\n',
+    )
     expect(existsSync(join(a.root, 'n.md'))).toBe(true)
   })
 })

@@ -1,4 +1,15 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, ftruncateSync, writeSync, closeSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  ftruncateSync,
+  writeSync,
+  closeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isConflictCopyName } from '@skein/agent'
@@ -7,7 +18,7 @@ import { AgentHarness, put, readText, until } from './helpers/agent-harness.js'
 
 describe('agent safety against a real SyncServer', () => {
   let h: AgentHarness
-  afterEach(async () => h.cleanup())
+  afterEach(async (ctx) => h.cleanup(ctx))
 
   it('a folder rename holding 200 files is one move on the wire, FileIds kept', async () => {
     h = new AgentHarness()
@@ -16,16 +27,34 @@ describe('agent safety against a real SyncServer', () => {
     for (let i = 0; i < 200; i++) files[`big/sub/n${i}.md`] = `note ${i}\n`
     const a = await h.agent('a', files)
     const b = await h.agent('b')
-    await until('200 files on B', () => existsSync(join(b.root, 'big/sub/n199.md')) && readdirSync(join(b.root, 'big/sub')).length === 200)
+    await until(
+      '200 files on B',
+      () =>
+        existsSync(join(b.root, 'big/sub/n199.md')) &&
+        readdirSync(join(b.root, 'big/sub')).length === 200,
+    )
     const wsB = b.agent.workspaceCrdt!
-    const idsBefore = wsB.list().filter((e) => e.kind !== 'folder').map((e) => e.id).sort()
+    const idsBefore = wsB
+      .list()
+      .filter((e) => e.kind !== 'folder')
+      .map((e) => e.id)
+      .sort()
     const events: WorkspaceEvent[] = []
     wsB.observe((ev) => events.push(...ev))
     renameSync(join(a.root, 'big'), join(a.root, 'huge'))
-    await until('renamed on B', () => readdirSync(b.root).includes('huge') && !existsSync(join(b.root, 'big')))
+    await until(
+      'renamed on B',
+      () => readdirSync(b.root).includes('huge') && !existsSync(join(b.root, 'big')),
+    )
     await until('all files on B', () => readdirSync(join(b.root, 'huge/sub')).length === 200)
     expect(events.map((e) => e.type)).toEqual(['renamed'])
-    expect(wsB.list().filter((e) => e.kind !== 'folder').map((e) => e.id).sort()).toEqual(idsBefore)
+    expect(
+      wsB
+        .list()
+        .filter((e) => e.kind !== 'folder')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(idsBefore)
   })
 
   it('mass delete of the whole folder pauses the agent; nothing is deleted remotely', async () => {
@@ -52,7 +81,8 @@ describe('agent safety against a real SyncServer', () => {
     const b = await h.agent('b', { 'same.md': text })
     const c = await h.agent('c')
     await until('same.md on C', () => readText(c.root, 'same.md') === text)
-    for (const t of [a, b, c]) expect(readdirSync(t.root).filter((n) => n !== '.skein')).toEqual(['same.md'])
+    for (const t of [a, b, c])
+      expect(readdirSync(t.root).filter((n) => n !== '.skein')).toEqual(['same.md'])
     for (const t of [a, b, c]) expect(readText(t.root, 'same.md')).toBe(text)
     expect(c.agent.workspaceCrdt!.list().filter((e) => e.kind === 'text')).toHaveLength(1)
   })
@@ -106,6 +136,9 @@ describe('agent safety against a real SyncServer', () => {
     await new Promise((r) => setTimeout(r, 200))
     expect(readText(b.root, 'r.md')).toBe('before\n')
     await a.agent.rescan()
-    await until('caught up on B', () => readText(b.root, 'r.md') === 'after\n' && readText(b.root, 'new/x.md') === 'x')
+    await until(
+      'caught up on B',
+      () => readText(b.root, 'r.md') === 'after\n' && readText(b.root, 'new/x.md') === 'x',
+    )
   })
 })

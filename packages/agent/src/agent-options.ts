@@ -42,10 +42,22 @@ export interface AgentOptions {
    * batches is still seen as one rename.
    */
   deleteGraceMs: number
+  /**
+   * Body documents unused this long are closed; default 60 s. A reconnect then
+   * resubscribes only recently active notes (remote edits to the others are
+   * noticed through the entry's content hash). 0 keeps every body open.
+   */
+  bodyIdleMs: number
   /** Quiet period before a batch of disk events is processed; default 50 ms. */
   debounceMs: number
   /** Longest delay between reconnect attempts; default 10 s (a laptop waking up reconnects quickly). */
   maxReconnectDelayMs: number
+  /**
+   * A connection not re-established after this long is abandoned and a fresh
+   * client started; default 30 s (a socket can hang half-open across a server
+   * restart). 0 disables.
+   */
+  stallTimeoutMs: number
   /** How long `start()` waits for the first sync before working offline; default 10 s. */
   syncTimeoutMs: number
   logger: Logger
@@ -64,8 +76,10 @@ export const DEFAULT_AGENT_OPTIONS: Omit<AgentOptions, 'root' | 'workspace' | 'd
   rescanIntervalMs: 60_000,
   watcher: 'native',
   debounceMs: 50,
+  bodyIdleMs: 60_000,
   deleteGraceMs: 500,
   maxReconnectDelayMs: 10_000,
+  stallTimeoutMs: 30_000,
   syncTimeoutMs: 10_000,
   logger: noopLogger,
   clock: systemClock,

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -15,7 +24,8 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-const read = (root: string, p: string) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : undefined)
+const read = (root: string, p: string) =>
+  existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : undefined
 
 describe('Agent over an in-process hub (agent logic alone)', () => {
   const dirs: string[] = []
@@ -39,7 +49,15 @@ describe('Agent over an in-process hub (agent logic alone)', () => {
       writeFileSync(join(root, p), c)
     }
     const t = h.connect()
-    const agent = new Agent({ root, workspace: `w${n}`, device: name, transport: t, debounceMs: 10, rescanIntervalMs: 0, ...opts })
+    const agent = new Agent({
+      root,
+      workspace: `w${n}`,
+      device: name,
+      transport: t,
+      debounceMs: 10,
+      rescanIntervalMs: 0,
+      ...opts,
+    })
     agents.push(agent)
     agent.on('error', (e) => console.error(name, e))
     await agent.start()
@@ -56,7 +74,10 @@ describe('Agent over an in-process hub (agent logic alone)', () => {
     writeFileSync(join(b.root, 'two.md'), 'from b')
     await until('two.md on A', () => read(a.root, 'two.md') === 'from b')
     renameSync(join(a.root, 'two.md'), join(a.root, 'notes/three.md'))
-    await until('move on B', () => read(b.root, 'notes/three.md') === 'from b' && !existsSync(join(b.root, 'two.md')))
+    await until(
+      'move on B',
+      () => read(b.root, 'notes/three.md') === 'from b' && !existsSync(join(b.root, 'two.md')),
+    )
     rmSync(join(b.root, 'notes/one.md'))
     await until('delete on A', () => !existsSync(join(a.root, 'notes/one.md')))
     expect(readdirSync(join(a.root, '.skein/trash'))).toHaveLength(1)

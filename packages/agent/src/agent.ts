@@ -43,7 +43,10 @@ export class Agent {
   private queue: WorkQueue | undefined
   private readonly cleanups: (() => void)[] = []
 
-  constructor(options: Partial<AgentOptions> & Pick<AgentOptions, 'root' | 'workspace' | 'device'> & { WebSocket?: WebSocketConstructor }) {
+  constructor(
+    options: Partial<AgentOptions> &
+      Pick<AgentOptions, 'root' | 'workspace' | 'device'> & { WebSocket?: WebSocketConstructor },
+  ) {
     this.options = { ...DEFAULT_AGENT_OPTIONS, ...options }
     this.webSocket = options.WebSocket
   }
@@ -54,8 +57,9 @@ export class Agent {
   on<K extends keyof AgentEventMap>(event: K, cb: Listener<AgentEventMap[K]>): () => void {
     let set = this.listeners.get(event)
     if (!set) this.listeners.set(event, (set = new Set()))
-    set.add(cb as Listener<never>)
-    return () => set.delete(cb as Listener<never>)
+    const l: Listener<never> = cb
+    set.add(l)
+    return () => set.delete(l)
   }
 
   private emit<K extends keyof AgentEventMap>(event: K, value: AgentEventMap[K]): void {
@@ -76,14 +80,31 @@ export class Agent {
 
   /** Opens the state, recovers interrupted writes, syncs, indexes the folder and starts watching. */
   async start(): Promise<void> {
-    if (this.state !== 'idle') throw new SkeinError('PRECONDITION_FAILED', `Agent for ${this.options.root} was already started; create a new Agent to restart.`)
+    if (this.state !== 'idle')
+      throw new SkeinError(
+        'PRECONDITION_FAILED',
+        `Agent for ${this.options.root} was already started; create a new Agent to restart.`,
+      )
     const o = this.options
-    if (!existsSync(o.root)) throw new SkeinError('NOT_FOUND', `The workspace folder ${o.root} does not exist; create it or fix the path.`)
+    if (!existsSync(o.root))
+      throw new SkeinError(
+        'NOT_FOUND',
+        `The workspace folder ${o.root} does not exist; create it or fix the path.`,
+      )
     this.state = 'starting'
     const store = await StateStore.open(o.root)
     const writer = new DiskWriter(o.root, store, { clock: o.clock })
     await writer.recover()
-    const transport: SyncTransport = o.transport ?? createClientTransport({ server: o.server, token: o.token || undefined, WebSocket: this.webSocket, logger: o.logger, maxBackoffMs: o.maxReconnectDelayMs })
+    const transport: SyncTransport =
+      o.transport ??
+      createClientTransport({
+        server: o.server,
+        token: o.token || undefined,
+        WebSocket: this.webSocket,
+        logger: o.logger,
+        maxBackoffMs: o.maxReconnectDelayMs,
+        stallMs: o.stallTimeoutMs,
+      })
     const doc = new Y.Doc()
     const saved = await store.loadDoc(o.workspace)
     if (saved) Y.applyUpdate(doc, saved)
@@ -100,7 +121,7 @@ export class Agent {
       transport,
       ignore: loadIgnoreMatcher(o.root),
       origin: { source: 'disk', device },
-      bodies: new BodyDocs(o.workspace, transport, store, (id) => queue.touchId(id)),
+      bodies: new BodyDocs(o.workspace, transport, store, (id) => queue.touchId(id), o.bodyIdleMs),
       online: () => transport.connected && this.wsSynced,
       conflict: (c) => this.emit('conflict', c),
       issue: (i) => this.emit('issue', i),
@@ -183,7 +204,8 @@ export class Agent {
   private guard(deletes: number, total: number): boolean {
     const o = this.options
     const vanished = !Number.isFinite(deletes)
-    if (!vanished && (deletes < o.massDeleteMinimum || deletes <= o.massDeleteRatio * total)) return true
+    if (!vanished && (deletes < o.massDeleteMinimum || deletes <= o.massDeleteRatio * total))
+      return true
     if (this.state === 'paused') return false
     this.state = 'paused'
     this.pausedReason = vanished
@@ -247,7 +269,11 @@ export class Agent {
 
   /** Puts the newest trashed file that lived at `path` back (it then syncs as a new file). */
   async restoreFromTrash(path: string): Promise<TrashRecord | undefined> {
-    if (!this.ctx) throw new SkeinError('PRECONDITION_FAILED', 'Start the agent before restoring from its trash.')
+    if (!this.ctx)
+      throw new SkeinError(
+        'PRECONDITION_FAILED',
+        'Start the agent before restoring from its trash.',
+      )
     return this.ctx.store.restoreFromTrash(path)
   }
 

@@ -22,27 +22,50 @@ export class BinarySync {
 
   /** Downloads and verifies a blob. */
   async fetch(entry: FileEntry): Promise<Uint8Array | undefined> {
-    const hash = (entry.blob ?? entry.hash) as ContentHash | undefined
+    const hash: ContentHash | undefined = entry.blob ?? entry.hash
     if (hash === undefined) return undefined
     const bytes = await this.ctx.transport.getBlob(this.ctx.opts.workspace, hash)
     if (bytes === undefined) return undefined
     if (hashBytes(bytes) !== hash)
-      throw new SkeinError('HASH_MISMATCH', `The blob for ${this.ctx.ws.getPath(entry.id) ?? entry.id} does not match its hash ${hash}; not writing it. It will be fetched again.`)
+      throw new SkeinError(
+        'HASH_MISMATCH',
+        `The blob for ${this.ctx.ws.getPath(entry.id) ?? entry.id} does not match its hash ${hash}; not writing it. It will be fetched again.`,
+      )
     return bytes
   }
 
   /** A new binary file on disk. */
-  async create(disk: DiskFile, meta: { hash: ContentHash; size: number; mtime: number }): Promise<FileId> {
+  async create(
+    disk: DiskFile,
+    meta: { hash: ContentHash; size: number; mtime: number },
+  ): Promise<FileId> {
     const { ctx } = this
     await this.upload(disk)
-    const id = ctx.ws.createFile(disk.path.normalize('NFC'), { ...meta, kind: 'binary', blob: disk.hash, device: ctx.device }, ctx.origin)
-    await ctx.store.putBase({ fileId: id, path: disk.path, kind: 'binary', ino: disk.ino, hash: disk.hash, size: disk.size, mtimeMs: disk.mtimeMs, ctimeMs: disk.ctimeMs })
+    const id = ctx.ws.createFile(
+      disk.path.normalize('NFC'),
+      { ...meta, kind: 'binary', blob: disk.hash, device: ctx.device },
+      ctx.origin,
+    )
+    await ctx.store.putBase({
+      fileId: id,
+      path: disk.path,
+      kind: 'binary',
+      ino: disk.ino,
+      hash: disk.hash,
+      size: disk.size,
+      mtimeMs: disk.mtimeMs,
+      ctimeMs: disk.ctimeMs,
+    })
     await ctx.store.deletePending(disk.path)
     return id
   }
 
   /** Writes the workspace's version of a file the folder lacks. */
-  async download(entry: FileEntry, path: string, agree: (d: DiskFile) => Promise<void>): Promise<void> {
+  async download(
+    entry: FileEntry,
+    path: string,
+    agree: (d: DiskFile) => Promise<void>,
+  ): Promise<void> {
     const bytes = await this.fetch(entry)
     if (!bytes) return
     const res = await this.ctx.writer.write({ path, data: bytes, expect: null, fileId: entry.id })
@@ -53,7 +76,12 @@ export class BinarySync {
   private async replaceOnDisk(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
     const bytes = await this.fetch(entry)
     if (!bytes) return
-    const res = await this.ctx.writer.write({ path: disk.path, data: bytes, expect: disk.hash, fileId: entry.id })
+    const res = await this.ctx.writer.write({
+      path: disk.path,
+      data: bytes,
+      expect: disk.hash,
+      fileId: entry.id,
+    })
     if (!res.ok) return this.ctx.requeue(entry.id)
     await agree({ ...disk, ...res.stat, bytes, text: undefined }, 'binary')
   }
@@ -61,17 +89,38 @@ export class BinarySync {
   private async push(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
     const { ctx } = this
     await this.upload(disk)
-    ctx.ws.updateContent(entry.id, { hash: disk.hash, blob: disk.hash, size: disk.size, mtime: disk.mtimeMs, device: ctx.device }, ctx.origin)
+    ctx.ws.updateContent(
+      entry.id,
+      {
+        hash: disk.hash,
+        blob: disk.hash,
+        size: disk.size,
+        mtime: disk.mtimeMs,
+        device: ctx.device,
+      },
+      ctx.origin,
+    )
     await agree(disk, 'binary')
   }
 
   /** The three-way decision on hashes. */
-  async sync(entry: FileEntry, base: BaseRecord | undefined, disk: DiskFile, agree: Agree): Promise<void> {
+  async sync(
+    entry: FileEntry,
+    base: BaseRecord | undefined,
+    disk: DiskFile,
+    agree: Agree,
+  ): Promise<void> {
     const { ctx } = this
     if (disk.hash === entry.hash) return agree(disk, 'binary')
     if (base && disk.hash === base.hash) return this.replaceOnDisk(entry, disk, agree)
     if (!ctx.online()) {
-      await ctx.store.putPending({ path: disk.path, change: base ? 'modify' : 'create', hash: disk.hash, since: ctx.opts.clock.now(), ...(base ? { fileId: base.fileId } : {}) })
+      await ctx.store.putPending({
+        path: disk.path,
+        change: base ? 'modify' : 'create',
+        hash: disk.hash,
+        since: ctx.opts.clock.now(),
+        ...(base ? { fileId: base.fileId } : {}),
+      })
       return
     }
     if (base && entry.hash === base.hash) return this.push(entry, disk, agree)
@@ -82,6 +131,12 @@ export class BinarySync {
       await this.conflicts.saveCopy(disk.path, disk.bytes)
       return this.replaceOnDisk(entry, disk, agree)
     }
-    await this.conflicts.binary(entry, disk, remote, (d) => this.push(entry, d, agree), () => this.replaceOnDisk(entry, disk, agree))
+    await this.conflicts.binary(
+      entry,
+      disk,
+      remote,
+      (d) => this.push(entry, d, agree),
+      () => this.replaceOnDisk(entry, disk, agree),
+    )
   }
 }

@@ -28,13 +28,42 @@ export function bodyGen(body: Body): number | undefined {
 export class BodyDocs {
   private readonly bodies = new Map<FileId, Body>()
   private readonly saveTimers = new Map<FileId, NodeJS.Timeout>()
+  private readonly lastUse = new Map<FileId, number>()
+  private sweeper: NodeJS.Timeout | undefined
 
   constructor(
     private readonly workspace: string,
     private readonly transport: SyncTransport,
     private readonly store: StateStore,
     private readonly onRemoteChange: (fileId: FileId) => void,
-  ) {}
+    /** Bodies unused this long are closed (0: never); remote edits are then noticed by the entry's hash. */
+    private readonly idleMs = 0,
+  ) {
+    if (idleMs > 0) {
+      this.sweeper = setInterval(() => void this.closeIdle(), Math.max(idleMs / 2, 50))
+      this.sweeper.unref()
+    }
+  }
+
+  /**
+   * Closes bodies nobody used for `idleMs` and whose updates the server has
+   * acknowledged, so a reconnect resubscribes the few active notes, not all.
+   */
+  async closeIdle(): Promise<void> {
+    const now = Date.now()
+    for (const [id, b] of this.bodies) {
+      if (
+        now - (this.lastUse.get(id) ?? 0) < this.idleMs ||
+        !b.session.settled() ||
+        this.saveTimers.has(id)
+      )
+        continue
+      await this.store.saveDoc(b.room, Y.encodeStateAsUpdate(b.doc))
+      if (this.bodies.get(id) !== b || Date.now() - (this.lastUse.get(id) ?? 0) < this.idleMs)
+        continue
+      this.close(id)
+    }
+  }
 
   /** The open body of a file, if any. */
   peek(fileId: FileId): Body | undefined {
@@ -53,6 +82,8 @@ export class BodyDocs {
     missing.forEach((id, i) => {
       if (!this.bodies.has(id)) this.attach(id, saved[i])
     })
+    const now = Date.now()
+    for (const id of fileIds) this.lastUse.set(id, now)
     return fileIds.map((id) => this.bodies.get(id) as Body)
   }
 
@@ -62,6 +93,7 @@ export class BodyDocs {
     if (saved) Y.applyUpdate(doc, saved, AGENT_ORIGIN)
     const text = doc.getText('body')
     doc.on('update', (_u: Uint8Array, origin: unknown) => {
+      this.lastUse.set(fileId, Date.now())
       this.scheduleSave(fileId, room, doc)
       if (origin !== AGENT_ORIGIN) this.onRemoteChange(fileId)
     })
@@ -106,10 +138,12 @@ export class BodyDocs {
     b.session.close()
     b.doc.destroy()
     this.bodies.delete(fileId)
+    this.lastUse.delete(fileId)
   }
 
   /** Persists every body now and closes them all. */
   async closeAll(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper)
     for (const t of this.saveTimers.values()) clearTimeout(t)
     this.saveTimers.clear()
     for (const b of this.bodies.values()) {

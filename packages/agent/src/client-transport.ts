@@ -14,6 +14,8 @@ export interface ClientTransportOptions {
   logger: Logger | undefined
   /** Longest reconnect delay. */
   maxBackoffMs: number
+  /** Replace the client after this long without a connection (0: never). */
+  stallMs: number
 }
 
 function whenHandleSynced(h: DocHandle): Promise<void> {
@@ -53,16 +55,54 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
   return out
 }
 
-/** The agent's transport over one multiplexed `SyncClient` socket and the blob endpoints. */
+/**
+ * The agent's transport over one multiplexed `SyncClient` socket and the blob
+ * endpoints. A watchdog replaces the client when it stays disconnected longer
+ * than `stallMs` (a socket accepted by a server that is shutting down can hang
+ * without ever closing); every open document is re-attached to the new one.
+ */
 export function createClientTransport(opts: ClientTransportOptions): SyncTransport {
-  const client = new SyncClient({
-    url: opts.server,
-    token: opts.token,
-    WebSocket: opts.WebSocket,
-    maxBackoffMs: opts.maxBackoffMs,
-    initialBackoffMs: Math.min(250, opts.maxBackoffMs),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  })
+  const make = () =>
+    new SyncClient({
+      url: opts.server,
+      token: opts.token,
+      WebSocket: opts.WebSocket,
+      maxBackoffMs: opts.maxBackoffMs,
+      initialBackoffMs: Math.min(250, opts.maxBackoffMs),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    })
+  let client = make()
+  const sessions = new Set<{ room: string; doc: Y.Doc; h: DocHandle }>()
+  const listeners = new Set<(connected: boolean) => void>()
+  let offStatus: () => void = () => {}
+  let since = Date.now()
+  const watch = () => {
+    offStatus = client.onStatus((st) => {
+      if (st !== 'connected') since = Date.now()
+      for (const cb of listeners) cb(st === 'connected')
+    })
+  }
+  watch()
+  const stallMs = opts.stallMs
+  const timer =
+    stallMs > 0
+      ? setInterval(
+          () => {
+            if (client.status === 'connected' || Date.now() - since < stallMs) return
+            opts.logger?.warn('sync connection stalled; starting a fresh client', {
+              ms: Date.now() - since,
+            })
+            offStatus()
+            client.close()
+            client = make()
+            since = Date.now()
+            watch()
+            for (const s of sessions) s.h = client.open(s.room, s.doc)
+          },
+          Math.max(stallMs / 4, 50),
+        )
+      : undefined
+  timer?.unref()
   const target = (workspace: string, hash: string) => ({
     url: opts.server,
     workspace,
@@ -73,19 +113,33 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
     get connected() {
       return client.status === 'connected'
     },
-    onConnection: (cb) => client.onStatus((s) => cb(s === 'connected')),
+    onConnection: (cb) => {
+      listeners.add(cb)
+      return () => listeners.delete(cb)
+    },
     open(room: string, doc: Y.Doc): DocSession {
-      const h = client.open(room, doc)
-      return { synced: () => whenHandleSynced(h), flushed: () => whenFlushed(h), close: () => h.close() }
+      const s = { room, doc, h: client.open(room, doc) }
+      sessions.add(s)
+      return {
+        synced: () => whenHandleSynced(s.h),
+        flushed: () => whenFlushed(s.h),
+        settled: () => s.h.status === 'synced' && s.h.unsyncedChanges === 0,
+        close: () => {
+          sessions.delete(s)
+          s.h.close()
+        },
+      }
     },
     async putBlob(workspace, hash, bytes) {
       await uploadBlob(target(workspace, hash), bytes)
     },
     async getBlob(workspace, hash) {
-      const s = await downloadBlob(target(workspace, hash))
-      return s === undefined ? undefined : readAll(s)
+      const st = await downloadBlob(target(workspace, hash))
+      return st === undefined ? undefined : readAll(st)
     },
     async close() {
+      if (timer) clearInterval(timer)
+      offStatus()
       client.close()
     },
   }

@@ -34,27 +34,57 @@ export class Conflicts {
   ) {}
 
   /** Saves `data` next to `path` as `<stem>.conflict-<device>-<time><ext>` and syncs it as a new file. */
-  async saveCopy(path: string, data: Uint8Array | string, device?: string): Promise<{ path: string; id: FileId | undefined }> {
+  async saveCopy(
+    path: string,
+    data: Uint8Array | string,
+    device?: string,
+  ): Promise<{ path: string; id: FileId | undefined }> {
     const { ctx } = this
-    const copyPath = conflictCopyPath(path, device ?? ctx.opts.device, ctx.opts.clock.now(), (p) =>
-      existsSync(join(ctx.opts.root, p)) || ctx.ws.findByPath(p.normalize('NFC')) !== undefined,
+    const copyPath = conflictCopyPath(
+      path,
+      device ?? ctx.opts.device,
+      ctx.opts.clock.now(),
+      (p) =>
+        existsSync(join(ctx.opts.root, p)) || ctx.ws.findByPath(p.normalize('NFC')) !== undefined,
     )
     const res = await ctx.writer.write({ path: copyPath, data, expect: null })
-    if (!res.ok) throw new Error(`Conflict copy ${copyPath} appeared while it was being written; retrying.`)
+    if (!res.ok)
+      throw new Error(`Conflict copy ${copyPath} appeared while it was being written; retrying.`)
     return { path: copyPath, id: await this.createFromDisk(copyPath) }
   }
 
-  private record(entry: FileEntry, path: string, kind: 'edit' | 'join' | 'binary', copy: { path: string; id: FileId | undefined } | undefined): void {
+  private record(
+    entry: FileEntry,
+    path: string,
+    kind: 'edit' | 'join' | 'binary',
+    copy: { path: string; id: FileId | undefined } | undefined,
+  ): void {
     const { ctx } = this
     ctx.ws.recordConflict({ file: entry.id, kind, copy: copy?.id }, ctx.origin)
-    ctx.conflict({ fileId: entry.id, path, kind, policy: ctx.opts.conflictPolicy, copyPath: copy?.path })
+    ctx.conflict({
+      fileId: entry.id,
+      path,
+      kind,
+      policy: ctx.opts.conflictPolicy,
+      copyPath: copy?.path,
+    })
   }
 
   /** First join with different content (DESIGN §3): CRDT text in the file, disk version as a copy. */
-  async join(entry: FileEntry, disk: DiskFile, crdtText: string, agree: (d: DiskFile) => Promise<void>): Promise<void> {
+  async join(
+    entry: FileEntry,
+    disk: DiskFile,
+    crdtText: string,
+    agree: (d: DiskFile) => Promise<void>,
+  ): Promise<void> {
     const { ctx } = this
     const copy = await this.saveCopy(disk.path, disk.bytes)
-    const res = await ctx.writer.write({ path: disk.path, data: crdtText, expect: disk.hash, fileId: entry.id })
+    const res = await ctx.writer.write({
+      path: disk.path,
+      data: crdtText,
+      expect: disk.hash,
+      fileId: entry.id,
+    })
     if (!res.ok) return ctx.requeue(entry.id)
     await agree({ ...disk, ...res.stat, text: crdtText, bytes: new Uint8Array(0) })
     this.record(entry, disk.path, 'join', copy)
@@ -99,7 +129,12 @@ export class Conflicts {
    * their results three-way from their common base and replace the interleaved
    * text; a conflict follows the policy (copies for the sides not kept).
    */
-  async repair(entry: FileEntry, body: Body, group: readonly FoldRecord[], disk: DiskFile): Promise<void> {
+  async repair(
+    entry: FileEntry,
+    body: Body,
+    group: readonly FoldRecord[],
+    disk: DiskFile,
+  ): Promise<void> {
     const { ctx } = this
     const base = group[0]?.base ?? ''
     const mine = group.find((r) => r.device === ctx.opts.device)
@@ -107,16 +142,20 @@ export class Conflicts {
     let target = (ordered[0] as FoldRecord).text
     let conflicted = false
     for (const r of ordered.slice(1)) {
-      const m = merge3(base, target, r.text, { labels: { ours: 'newer', base: 'base', theirs: r.device } })
+      const m = merge3(base, target, r.text, {
+        labels: { ours: 'newer', base: 'base', theirs: r.device },
+      })
       if (m.clean) target = m.text
       else {
         conflicted = true
         if (ctx.opts.conflictPolicy === 'markers') target = m.text
         else if (ctx.opts.conflictPolicy === 'ours' && mine) target = mine.text
-        else if (ctx.opts.conflictPolicy === 'theirs') target = r.device === ctx.opts.device ? target : r.text
+        else if (ctx.opts.conflictPolicy === 'theirs')
+          target = r.device === ctx.opts.device ? target : r.text
       }
     }
-    const copies = ctx.opts.conflictPolicy === 'copy' && conflicted ? group.filter((r) => r.text !== target) : []
+    const copies =
+      ctx.opts.conflictPolicy === 'copy' && conflicted ? group.filter((r) => r.text !== target) : []
     const saved = []
     for (const r of copies) saved.push(await this.saveCopy(disk.path, r.text, r.device))
     repairFolds(body, group, target, ctx.opts.device, ctx.opts.clock.now())
@@ -133,7 +172,10 @@ export class Conflicts {
   ): Promise<void> {
     const policy = this.ctx.opts.conflictPolicy
     const diskWins = policy === 'ours' || (policy !== 'theirs' && disk.mtimeMs >= entry.mtime)
-    const copy = policy === 'copy' || policy === 'markers' ? await this.saveCopy(disk.path, diskWins ? remote : disk.bytes) : undefined
+    const copy =
+      policy === 'copy' || policy === 'markers'
+        ? await this.saveCopy(disk.path, diskWins ? remote : disk.bytes)
+        : undefined
     if (diskWins) await keepDisk(disk)
     else await keepRemote()
     this.record(entry, disk.path, 'binary', copy)

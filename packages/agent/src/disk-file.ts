@@ -19,7 +19,11 @@ export interface DiskFile extends FileStat {
 }
 
 /** Reads a regular file (never through a symlink); undefined when missing or not a regular file. */
-export function readDiskFile(root: string, path: string, maxTextBytes: number): DiskFile | undefined {
+export function readDiskFile(
+  root: string,
+  path: string,
+  maxTextBytes: number,
+): DiskFile | undefined {
   const abs = join(root, path)
   try {
     const st = lstatSync(abs)

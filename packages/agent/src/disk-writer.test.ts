@@ -40,7 +40,11 @@ describe('DiskWriter', () => {
     expect(readFileSync(join(root, 'n.md'), 'utf8')).toBe('user edit')
     const created = await writer.write({ path: 'n.md', data: 'remote', expect: null })
     expect(created.ok).toBe(false)
-    const ok = await writer.write({ path: 'n.md', data: 'remote', expect: sha256HexSync('user edit') })
+    const ok = await writer.write({
+      path: 'n.md',
+      data: 'remote',
+      expect: sha256HexSync('user edit'),
+    })
     expect(ok.ok).toBe(true)
     expect(readdirSync(root).sort()).toEqual(['.skein', 'n.md'])
   })
@@ -48,9 +52,7 @@ describe('DiskWriter', () => {
   it('refuses paths outside the root, into .skein, and over symlinks', async () => {
     const { root, writer } = await setup()
     await expect(writer.write({ path: '../x', data: 'x', expect: null })).rejects.toThrow(/escapes/)
-    await expect(writer.write({ path: 'a\u0000b', data: 'x', expect: null })).rejects.toThrow(
-      /NUL/,
-    )
+    await expect(writer.write({ path: 'a\u0000b', data: 'x', expect: null })).rejects.toThrow(/NUL/)
     await expect(writer.write({ path: '.skein/x', data: 'x', expect: null })).rejects.toThrow(
       /agent state/,
     )
@@ -73,19 +75,34 @@ describe('DiskWriter', () => {
     writeFileSync(join(root, tc), 'partial')
     const at = 1
     await store.putIntent({
-      id: '1', op: 'write', path: 'a.md', temp: ta, hash: sha256HexSync('new a'),
-      expect: sha256HexSync('old'), at,
+      id: '1',
+      op: 'write',
+      path: 'a.md',
+      temp: ta,
+      hash: sha256HexSync('new a'),
+      expect: sha256HexSync('old'),
+      at,
     })
     // b.md was edited by the user after the intent: roll back.
     writeFileSync(join(root, 'b.md'), 'user')
     await store.putIntent({
-      id: '2', op: 'write', path: 'b.md', temp: tb, hash: sha256HexSync('new b'),
-      expect: sha256HexSync('old'), at,
+      id: '2',
+      op: 'write',
+      path: 'b.md',
+      temp: tb,
+      hash: sha256HexSync('new b'),
+      expect: sha256HexSync('old'),
+      at,
     })
     // c.md: the temp is incomplete (hash differs): roll back.
     await store.putIntent({
-      id: '3', op: 'write', path: 'c.md', temp: tc, hash: sha256HexSync('complete'),
-      expect: null, at,
+      id: '3',
+      op: 'write',
+      path: 'c.md',
+      temp: tc,
+      hash: sha256HexSync('complete'),
+      expect: null,
+      at,
     })
     const rec = await writer.recover()
     expect(rec.map((r) => [r.intent.path, r.outcome])).toEqual([

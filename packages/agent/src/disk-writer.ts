@@ -138,9 +138,16 @@ export class DiskWriter {
     } catch (err) {
       for (const j of jobs) if (existsSync(j.tmp)) unlinkSync(j.tmp)
       if (err instanceof SkeinError) throw err
-      throw new SkeinError('IO', `Cannot write ${jobs.map((j) => j.req.path).slice(0, 3).join(', ')}: ${(err as Error).message}.`, {
-        cause: err,
-      })
+      throw new SkeinError(
+        'IO',
+        `Cannot write ${jobs
+          .map((j) => j.req.path)
+          .slice(0, 3)
+          .join(', ')}: ${(err as Error).message}.`,
+        {
+          cause: err,
+        },
+      )
     } finally {
       await this.store.deleteIntents(jobs.map((j) => j.intent.id))
     }
@@ -202,7 +209,11 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < items.length) await fn(items[next++] as T)

@@ -1,4 +1,4 @@
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 import { applyTextChange } from '@skein/merge'
 import { AGENT_ORIGIN } from './body-docs.js'
 import type { Body } from './body-docs.js'
@@ -31,8 +31,12 @@ function meta(body: Body): Y.Map<unknown> {
  * Turns the body's text into `next` with minimal operations and records the
  * fold in the same transaction, so others see both or neither.
  */
-export function foldIntoBody(body: Body, next: string, info: { device: string; base: string; at: number }): void {
-  const current = body.text.toString()
+export function foldIntoBody(
+  body: Body,
+  next: string,
+  info: { device: string; base: string; at: number },
+): void {
+  const current = body.text.toJSON()
   if (current === next) return
   const saw = textHash(current)
   body.doc.transact(() => {
@@ -68,8 +72,14 @@ export function concurrentFolds(body: Body, device: string): FoldRecord[] | unde
 }
 
 /** Replaces interleaved concurrent folds by `next` and marks the group repaired. */
-export function repairFolds(body: Body, group: readonly FoldRecord[], next: string, device: string, at: number): void {
-  const saw = textHash(body.text.toString())
+export function repairFolds(
+  body: Body,
+  group: readonly FoldRecord[],
+  next: string,
+  device: string,
+  at: number,
+): void {
+  const saw = textHash(body.text.toJSON())
   body.doc.transact(() => {
     applyTextChange(body.text, next, AGENT_ORIGIN)
     const m = meta(body)

@@ -50,8 +50,7 @@ export function createIgnoreMatcher(extra: readonly string[] = []): IgnoreMatche
         // A file inside an ignored folder is ignored too (gitignore only says so for
         // the folder; remote paths arrive without their folders being walked).
         const slash = relPath.lastIndexOf('/')
-        hit =
-          (slash > 0 && this.ignores(relPath.slice(0, slash), true)) || ig.ignores(key)
+        hit = (slash > 0 && this.ignores(relPath.slice(0, slash), true)) || ig.ignores(key)
         if (cache.size > 50_000) cache.clear()
         cache.set(key, hit)
       }

@@ -10,7 +10,13 @@ export type { SyncTransport, DocSession } from './sync-transport.js'
 export { createClientTransport } from './client-transport.js'
 export type { ClientTransportOptions } from './client-transport.js'
 export { MemoryHub, MemoryTransport } from './memory-transport.js'
-export { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE, createIgnoreMatcher, loadIgnoreMatcher, parseIgnoreFile } from './ignore-rules.js'
+export {
+  DEFAULT_IGNORE_PATTERNS,
+  IGNORE_FILE,
+  createIgnoreMatcher,
+  loadIgnoreMatcher,
+  parseIgnoreFile,
+} from './ignore-rules.js'
 export type { IgnoreMatcher } from './ignore-rules.js'
 export { scanFolder, DEFAULT_SCAN_OPTIONS } from './scanner.js'
 export type { ScanOptions, ScanResult, ScannedFile, ScanIssue } from './scanner.js'

@@ -21,7 +21,8 @@ interface DiskView {
 /** Decides whether a batch of local deletes may go out (mass-delete guard); false pauses the agent. */
 export type DeleteGuard = (deletes: number, total: number) => boolean
 
-const under = (path: string, dir: string) => dir === '' || path === dir || path.startsWith(dir + '/')
+const under = (path: string, dir: string) =>
+  dir === '' || path === dir || path.startsWith(dir + '/')
 
 /**
  * Turns disk changes into workspace operations: renames and moves (by inode,
@@ -43,8 +44,10 @@ export class LocalChanges {
     const { ctx } = this
     const view: DiskView = { files: new Map(), folders: new Map(), scope: [] }
     const roots = paths.includes('') ? [''] : paths
-    const bases = ctx.store.allBases()
     const previous = (p: string) => ctx.store.baseByPath(p)
+    // Bases in scope: at a looked-at path, or below one that is (or was) a folder.
+    const exact = new Set<string>()
+    const folders = new Set<string>()
     for (const p of roots) {
       if (p !== '' && ctx.ignore.ignores(p, false) && ctx.ignore.ignores(p, true)) continue
       let st
@@ -63,7 +66,19 @@ export class LocalChanges {
         const f = await readHashed(join(ctx.opts.root, p))
         if (f) view.files.set(p, f)
       }
-      for (const b of bases) if (under(b.path, p)) view.scope.push(b)
+      exact.add(p)
+      if (st === undefined || st.isDirectory()) folders.add(p)
+    }
+    for (const b of ctx.store.allBases()) {
+      if (folders.has('') || exact.has(b.path)) {
+        view.scope.push(b)
+        continue
+      }
+      for (let i = b.path.lastIndexOf('/'); i > 0; i = b.path.lastIndexOf('/', i - 1))
+        if (folders.has(b.path.slice(0, i))) {
+          view.scope.push(b)
+          break
+        }
     }
     return view
   }
@@ -95,13 +110,25 @@ export class LocalChanges {
       }
     }
     const appeared = [...view.files.keys()].filter((p) => ctx.store.baseByPath(p)?.path !== p)
-    const newFolders = [...view.folders.keys()].filter((p) => ctx.store.baseByPath(p)?.path !== p).sort()
+    const newFolders = [...view.folders.keys()]
+      .filter((p) => ctx.store.baseByPath(p)?.path !== p)
+      .sort()
 
     if (!ctx.online()) {
       const now = ctx.opts.clock.now()
       await ctx.store.putPendingMany([
-        ...changed.map((b) => ({ path: b.path, fileId: b.fileId, change: 'modify' as const, since: now })),
-        ...[...vanished.values()].map((b) => ({ path: b.path, fileId: b.fileId, change: 'delete' as const, since: now })),
+        ...changed.map((b) => ({
+          path: b.path,
+          fileId: b.fileId,
+          change: 'modify' as const,
+          since: now,
+        })),
+        ...[...vanished.values()].map((b) => ({
+          path: b.path,
+          fileId: b.fileId,
+          change: 'delete' as const,
+          since: now,
+        })),
         ...appeared.map((p) => ({ path: p, change: 'create' as const, since: now })),
       ])
       return
@@ -109,10 +136,13 @@ export class LocalChanges {
 
     // Folder renames: one move of the folder entry, bases below rewritten. The
     // old folder may have been reported in an earlier batch: match on any base.
-    const gone = (b: BaseRecord) => vanishedFolders.has(b.fileId) || !existsSync(join(ctx.opts.root, b.path))
+    const gone = (b: BaseRecord) =>
+      vanishedFolders.has(b.fileId) || !existsSync(join(ctx.opts.root, b.path))
     for (const p of newFolders) {
       const ino = view.folders.get(p) ?? -1
-      const old = ctx.store.basesByIno(ino).find((b) => b.kind === 'folder' && b.path !== p && gone(b))
+      const old = ctx.store
+        .basesByIno(ino)
+        .find((b) => b.kind === 'folder' && b.path !== p && gone(b))
       if (!old || ctx.ws.get(old.fileId)?.deleted !== false) continue
       ctx.opts.logger.debug('local folder rename', { from: old.path, to: p })
       ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
@@ -133,7 +163,12 @@ export class LocalChanges {
     const created: string[] = []
     for (const p of stillNew) {
       const f = view.files.get(p) as HashedStat
-      const fileGone = (b: BaseRecord) => b.kind !== 'folder' && b.path !== p && (vanished.has(b.fileId) || this.missing.has(b.fileId) || !existsSync(join(ctx.opts.root, b.path)))
+      const fileGone = (b: BaseRecord) =>
+        b.kind !== 'folder' &&
+        b.path !== p &&
+        (vanished.has(b.fileId) ||
+          this.missing.has(b.fileId) ||
+          !existsSync(join(ctx.opts.root, b.path)))
       const byIno = f.ino !== 0 ? ctx.store.basesByIno(f.ino).find(fileGone) : undefined
       const byHash = byIno
         ? []
@@ -172,15 +207,17 @@ export class LocalChanges {
     for (const b of vanished.values()) {
       ctx.opts.logger.debug('local delete', { path: b.path, paths })
       this.missing.delete(b.fileId)
-      await this.files.syncFile(b.fileId)
+      await this.files.syncFile(b.fileId, undefined, { localDelete: true })
     }
     for (const b of changed) await this.files.syncFile(b.fileId)
     for (const p of newFolders) await this.ensureFolder(p, view.folders.get(p) ?? 0)
-    if (created.length > 0) ctx.opts.logger.debug('local create', { paths: created.slice(0, 20), count: created.length })
+    if (created.length > 0)
+      ctx.opts.logger.debug('local create', { paths: created.slice(0, 20), count: created.length })
     await this.files.createMany(created)
     for (const b of [...vanishedFolders.values()].sort((a, c) => c.path.length - a.path.length)) {
       const e = ctx.ws.get(b.fileId)
-      if (e && !e.deleted && ctx.ws.children(b.fileId).length === 0) ctx.ws.delete(b.fileId, ctx.device, ctx.origin)
+      if (e && !e.deleted && ctx.ws.children(b.fileId).length === 0)
+        ctx.ws.delete(b.fileId, ctx.device, ctx.origin)
       await ctx.store.deleteBase(b.fileId)
     }
   }
@@ -189,7 +226,16 @@ export class LocalChanges {
     const { ctx } = this
     if (ctx.store.baseByPath(path)?.path === path) return
     const id = ctx.ws.createFolder(path.normalize('NFC'), ctx.origin)
-    await ctx.store.putBase({ fileId: id, path, kind: 'folder', ino, hash: EMPTY_HASH, size: 0, mtimeMs: 0, ctimeMs: 0 })
+    await ctx.store.putBase({
+      fileId: id,
+      path,
+      kind: 'folder',
+      ino,
+      hash: EMPTY_HASH,
+      size: 0,
+      mtimeMs: 0,
+      ctimeMs: 0,
+    })
   }
 
   /** Rewrites the base paths of a folder and everything under it after a rename. */
@@ -198,7 +244,11 @@ export class LocalChanges {
     const recs = ctx.store
       .allBases()
       .filter((b) => under(b.path, from))
-      .map((b) => ({ ...b, path: to + b.path.slice(from.length), ...(b.path === from ? { ino: lstatSafe(join(ctx.opts.root, to)) } : {}) }))
+      .map((b) => ({
+        ...b,
+        path: to + b.path.slice(from.length),
+        ...(b.path === from ? { ino: lstatSafe(join(ctx.opts.root, to)) } : {}),
+      }))
     await ctx.store.putBases(recs)
   }
 }

@@ -113,6 +113,7 @@ export class MemoryTransport implements SyncTransport {
     if (this.online) this.syncNow(s)
     return {
       synced: () => s.whenSynced,
+      settled: () => s.synced,
       // Delivery is one setImmediate hop each way: two hops cover the round trip.
       flushed: () => new Promise<void>((r) => setImmediate(() => setImmediate(r))),
       close: () => {
@@ -128,12 +129,20 @@ export class MemoryTransport implements SyncTransport {
   }
 
   async putBlob(workspace: string, hash: string, bytes: Uint8Array): Promise<void> {
-    if (!this.online) throw new SkeinError('TRANSIENT', 'Cannot upload a blob while offline; retry after reconnecting.')
+    if (!this.online)
+      throw new SkeinError(
+        'TRANSIENT',
+        'Cannot upload a blob while offline; retry after reconnecting.',
+      )
     this.hub.blobs.set(`${workspace}/${hash}`, new Uint8Array(bytes))
   }
 
   async getBlob(workspace: string, hash: string): Promise<Uint8Array | undefined> {
-    if (!this.online) throw new SkeinError('TRANSIENT', 'Cannot download a blob while offline; retry after reconnecting.')
+    if (!this.online)
+      throw new SkeinError(
+        'TRANSIENT',
+        'Cannot download a blob while offline; retry after reconnecting.',
+      )
     return this.hub.blobs.get(`${workspace}/${hash}`)
   }
 

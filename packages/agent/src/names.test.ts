@@ -23,7 +23,10 @@ describe('names', () => {
   })
 
   it('is unique when the name is taken', () => {
-    const taken = new Set(['a.conflict-pc-20260102-030405.md', 'a.conflict-pc-20260102-030405-2.md'])
+    const taken = new Set([
+      'a.conflict-pc-20260102-030405.md',
+      'a.conflict-pc-20260102-030405-2.md',
+    ])
     expect(conflictCopyPath('a.md', 'pc', T, (p) => taken.has(p))).toBe(
       'a.conflict-pc-20260102-030405-3.md',
     )

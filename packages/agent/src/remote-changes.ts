@@ -26,7 +26,11 @@ export class RemoteChanges {
     try {
       this.ctx.writer.resolve(path)
     } catch (err) {
-      this.ctx.issue({ path, kind: 'refused-remote', message: `Refused workspace entry ${id}: ${(err as Error).message}` })
+      this.ctx.issue({
+        path,
+        kind: 'refused-remote',
+        message: `Refused workspace entry ${id}: ${(err as Error).message}`,
+      })
       return undefined
     }
     if (this.ctx.ignore.ignores(path, isDir)) return undefined
@@ -37,7 +41,8 @@ export class RemoteChanges {
   async process(ids: Iterable<FileId>): Promise<void> {
     const { ctx } = this
     const entries = [...new Set(ids)].map((id) => ctx.ws.get(id)).filter((e) => e !== undefined)
-    const depth = (id: FileId) => (ctx.ws.getPath(id) ?? ctx.store.getBase(id)?.path ?? '').split('/').length
+    const depth = (id: FileId) =>
+      (ctx.ws.getPath(id) ?? ctx.store.getBase(id)?.path ?? '').split('/').length
     const live = entries.filter((e) => !e.deleted).sort((a, b) => depth(a.id) - depth(b.id))
     const dead = entries.filter((e) => e.deleted).sort((a, b) => depth(b.id) - depth(a.id))
     // Subscribe every body this pass will need at once: one round trip, not one per file.
@@ -85,9 +90,22 @@ export class RemoteChanges {
     const abs = ctx.writer.resolve(path)
     try {
       mkdirSync(abs, { recursive: true })
-      await ctx.store.putBase({ fileId: id, path, kind: 'folder', ino: lstatSync(abs).ino, hash: EMPTY_HASH, size: 0, mtimeMs: 0, ctimeMs: 0 })
+      await ctx.store.putBase({
+        fileId: id,
+        path,
+        kind: 'folder',
+        ino: lstatSync(abs).ino,
+        hash: EMPTY_HASH,
+        size: 0,
+        mtimeMs: 0,
+        ctimeMs: 0,
+      })
     } catch (err) {
-      ctx.issue({ path, kind: 'io', message: `Cannot create folder ${path}: ${(err as Error).message}` })
+      ctx.issue({
+        path,
+        kind: 'io',
+        message: `Cannot create folder ${path}: ${(err as Error).message}`,
+      })
     }
   }
 
@@ -106,7 +124,11 @@ export class RemoteChanges {
       return false
     }
     if (existsSync(toAbs) && pathKey(base.path) !== pathKey(to)) {
-      ctx.issue({ path: to, kind: 'io', message: `Cannot move ${base.path} to ${to}: something already exists there; move it away and the rename will follow.` })
+      ctx.issue({
+        path: to,
+        kind: 'io',
+        message: `Cannot move ${base.path} to ${to}: something already exists there; move it away and the rename will follow.`,
+      })
       return false
     }
     mkdirSync(dirname(toAbs), { recursive: true })
@@ -130,7 +152,14 @@ export class RemoteChanges {
     const twins = ctx.ws
       .children(e.parent as FileId | '')
       .map((c) => ctx.ws.get(c))
-      .filter((c) => c !== undefined && !c.deleted && c.kind === e.kind && c.hash === e.hash && pathKey(c.name) === pathKey(e.name))
+      .filter(
+        (c) =>
+          c !== undefined &&
+          !c.deleted &&
+          c.kind === e.kind &&
+          c.hash === e.hash &&
+          pathKey(c.name) === pathKey(e.name),
+      )
     if (twins.length < 2) return
     twins.sort((a, b) => a!.createdAt - b!.createdAt || (a!.id < b!.id ? -1 : 1))
     for (const loser of twins.slice(1)) ctx.ws.delete(loser!.id, ctx.device, ctx.origin)

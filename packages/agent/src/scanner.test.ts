@@ -34,10 +34,12 @@ describe('scanFolder', () => {
     expect([...res.files.keys()].sort()).toEqual(['a/b/n.md', 'top.md'])
     expect(res.folders).toEqual(['a', 'a/b', 'outside'])
     expect(res.files.get('a/b/n.md')?.hash).toBe(sha256HexSync('hello'))
-    expect(res.issues.filter((i) => i.kind === 'symlink').map((i) => i.path).sort()).toEqual([
-      'a/filelink.md',
-      'a/link',
-    ])
+    expect(
+      res.issues
+        .filter((i) => i.kind === 'symlink')
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['a/filelink.md', 'a/link'])
     expect(res.hashedCount).toBe(2)
   })
 

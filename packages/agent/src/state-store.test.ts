@@ -45,7 +45,13 @@ describe('StateStore', () => {
     const r = root()
     const s = await openStore(r)
     await s.putBases([base('f1', 'a.md'), base('f2', 'Dir/B.md', { text: 'x' })])
-    await s.putPending({ path: 'a.md', fileId: asFileId('f1'), change: 'modify', hash: H, since: 5 })
+    await s.putPending({
+      path: 'a.md',
+      fileId: asFileId('f1'),
+      change: 'modify',
+      hash: H,
+      since: 5,
+    })
     await s.setMeta('workspace', { id: 'w' })
     await s.saveDoc('w', new Uint8Array([1, 2, 3]))
     await s.close()
@@ -87,6 +93,8 @@ describe('StateStore', () => {
     await s.restoreFromTrash('n.md')
     expect(readFileSync(join(r, 'n.md'), 'utf8')).toBe('note')
     expect(await s.listTrash()).toEqual([])
-    expect(await s.moveToTrash('gone.md', { hash: H, size: 0, reason: 'x', now: 2 })).toBeUndefined()
+    expect(
+      await s.moveToTrash('gone.md', { hash: H, size: 0, reason: 'x', now: 2 }),
+    ).toBeUndefined()
   })
 })

@@ -90,7 +90,9 @@ export class StateStore {
 
   /** Base records whose inode is `ino` (rename detection). */
   basesByIno(ino: number): BaseRecord[] {
-    return [...(this.byIno.get(ino) ?? [])].map((id) => this.bases.get(id)).filter((b) => b !== undefined)
+    return [...(this.byIno.get(ino) ?? [])]
+      .map((id) => this.bases.get(id))
+      .filter((b) => b !== undefined)
   }
 
   /** The base record of a file, or undefined. */

@@ -9,6 +9,8 @@ export interface DocSession {
    * (so anything the server sequenced before them has been received too).
    */
   flushed(): Promise<void>
+  /** True when no local update awaits the server's acknowledgement. */
+  settled(): boolean
   /** Detaches the document; it keeps its state. */
   close(): void
 }

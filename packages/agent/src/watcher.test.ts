@@ -18,7 +18,10 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 
 const impls: [string, (root: string) => FolderWatcher][] = [
   ['NativeWatcher', (root) => new NativeWatcher(root, createIgnoreMatcher(), { debounceMs: 10 })],
-  ['ChokidarWatcher', (root) => new ChokidarWatcher(root, createIgnoreMatcher(), { debounceMs: 10 })],
+  [
+    'ChokidarWatcher',
+    (root) => new ChokidarWatcher(root, createIgnoreMatcher(), { debounceMs: 10 }),
+  ],
 ]
 
 describe.each(impls)('%s', (_name, make) => {

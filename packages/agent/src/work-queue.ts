@@ -106,7 +106,8 @@ export class WorkQueue {
     while (this.running || (this.hasWork() && !this.closed && !this.handlers?.paused())) {
       this.kick()
       await this.running
-      if (!this.running && this.hasWork() && !this.handlers?.paused()) await new Promise((r) => setImmediate(r))
+      if (!this.running && this.hasWork() && !this.handlers?.paused())
+        await new Promise((r) => setImmediate(r))
     }
   }
 

@@ -73,14 +73,25 @@ export class AgentHarness {
   }
 
   /** Creates a folder with `files` and starts an agent on it. */
-  async agent(name: string, files: Record<string, string> = {}, opts: Partial<AgentOptions> = {}, root?: string): Promise<TestAgent> {
+  async agent(
+    name: string,
+    files: Record<string, string> = {},
+    opts: Partial<AgentOptions> = {},
+    root?: string,
+  ): Promise<TestAgent> {
     const dir = root ?? join(this.base, name)
     mkdirSync(dir, { recursive: true })
     for (const [p, c] of Object.entries(files)) put(dir, p, c)
     const log: string[] = []
-    const line = (lvl: string) => (msg: string, f?: Record<string, unknown>) => void log.push(`${name} ${lvl} ${msg} ${JSON.stringify(f ?? {})}`)
+    const line = (lvl: string) => (msg: string, f?: Record<string, unknown>) =>
+      void log.push(`${name} ${lvl} ${msg} ${JSON.stringify(f ?? {})}`)
     const agent = new Agent({
-      logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
+      logger: {
+        debug: line('debug'),
+        info: line('info'),
+        warn: line('warn'),
+        error: line('error'),
+      },
       root: dir,
       workspace: this.workspace,
       device: name,
@@ -89,6 +100,7 @@ export class AgentHarness {
       debounceMs: 10,
       rescanIntervalMs: 0,
       maxReconnectDelayMs: 200,
+      stallTimeoutMs: 2000,
       ...opts,
     })
     const t: TestAgent = { name, root: dir, agent, conflicts: [], issues: [], errors: [], log }
@@ -106,7 +118,19 @@ export class AgentHarness {
     this.agents.splice(this.agents.indexOf(t), 1)
   }
 
-  async cleanup(): Promise<void> {
+  /** Prints every agent's debug log, files and reports (call when a test failed). */
+  dump(): void {
+    for (const t of this.agents)
+      console.log(
+        `--- agent ${t.name}`,
+        { errors: t.errors, issues: t.issues, conflicts: t.conflicts, status: t.agent.status() },
+        t.log.join('\n'),
+      )
+  }
+
+  /** Stops everything; pass the test context to dump the logs of a failed test. */
+  async cleanup(ctx?: { task: { result?: { state?: string } } }): Promise<void> {
+    if (ctx?.task.result?.state === 'fail') this.dump()
     await Promise.all(this.agents.splice(0).map((t) => t.agent.stop().catch(() => undefined)))
     await this.stopServer()
     rmSync(this.base, { recursive: true, force: true })
