@@ -232,7 +232,10 @@ export default defineScenarios(
       await agentA.whenIdle()
       await agentB.whenIdle()
       // The devices were idle a while before going offline: their bodies are closed.
-      await new Promise((r) => setTimeout(r, 3000))
+      await until(
+        () => agentA.status().openBodies === 0 && agentB.status().openBodies === 0,
+        120_000,
+      )
       await server.close()
       await until(
         () => agentA.status().connection === 'offline' && agentB.status().connection === 'offline',
@@ -273,7 +276,7 @@ export default defineScenarios(
         ],
         notes: [
           `${n} notes, 10 changed on each side; must scale with the changes, not the notes`,
-          'bodyIdleMs 1 s, devices idle 3 s before the outage',
+          'bodyIdleMs 1 s; the outage starts once both agents closed every idle body',
         ],
       }
     },

@@ -73,7 +73,7 @@ async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promis
   const timers = docs.map((d, i) =>
     setTimeout(() => {
       const t = setInterval(() => d.getArray('ops').push([[i, performance.now()]]), 100)
-      timers.push(t as unknown as ReturnType<typeof setTimeout>)
+      timers.push(t)
     }, rng.int(100)),
   )
   await sleep(seconds * 1000)

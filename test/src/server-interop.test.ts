@@ -17,14 +17,12 @@ describe('y-websocket interop (PR-Y1)', () => {
   it('PR-Y1 two stock WebsocketProviders and one SyncClient converge and share awareness', async () => {
     server = await startServer()
     const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()]
-    const providers = docs
-      .slice(0, 2)
-      .map(
-        (d) =>
-          new WebsocketProvider(server.url, 'ws1/note', d, {
-            WebSocketPolyfill: WebSocket as never,
-          }),
-      )
+    const providers = docs.slice(0, 2).map(
+      (d) =>
+        new WebsocketProvider(server.url, 'ws1/note', d, {
+          WebSocketPolyfill: WebSocket as never,
+        }),
+    )
     const client: SyncClient = newClient(server.url)
     const handle = client.open('ws1/note', docs[2]!)
     cleanups.push(

@@ -12,6 +12,7 @@ declare module 'y-leveldb' {
     constructor(location: string, opts?: { levelOptions?: object })
     _transact<T>(f: (db: never) => Promise<T>): Promise<T>
     getYDoc(docName: string): Promise<{ getText(name: string): { toJSON(): string } }>
+    storeUpdate(docName: string, update: Uint8Array): Promise<number>
     destroy(): Promise<void>
   }
   export function getLevelBulkEntries(db: unknown, opts: object): Promise<Entry[]>

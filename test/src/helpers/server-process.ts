@@ -33,7 +33,7 @@ export async function spawnServer(
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   const bound = await new Promise<number>((resolve, reject) => {
     let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
       const m = /PORT (\d+)/.exec(out)
       if (m) resolve(Number(m[1]))
