@@ -2,27 +2,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ignore from 'ignore'
 import type { Ignore } from 'ignore'
+import { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE } from '@skein/core'
 
-/**
- * Built-in ignore patterns (gitignore syntax): the agent's own state, VCS and
- * dependency folders, OS litter, and editor swap/backup/temp files. The agent's
- * own temp files (`.skein-*.tmp`) are covered by `*.tmp`.
- */
-export const DEFAULT_IGNORE_PATTERNS: readonly string[] = Object.freeze([
-  '.skein/',
-  '.git/',
-  'node_modules/',
-  '.DS_Store',
-  '*.swp',
-  '.*.swp',
-  '*~',
-  '.#*',
-  '4913',
-  '*.tmp',
-])
-
-/** Name of the per-folder ignore file (gitignore syntax). */
-export const IGNORE_FILE = '.skeinignore'
+export { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE }
 
 /**
  * One matcher, used identically by the scanner, the watcher and remote changes,

@@ -2,28 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import ignore from 'ignore'
 import type { Ignore } from 'ignore'
+import { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE } from '@skein/core'
 import { isNotFound } from './fs-utils.js'
 
-/**
- * Built-in ignore patterns (gitignore syntax), the same list the device agent
- * uses: Skein's own state, VCS and dependency folders, OS litter, editor
- * swap/backup/temp files. Exported so the agent and the cloud layer agree.
- */
-export const DEFAULT_IGNORE_PATTERNS: readonly string[] = Object.freeze([
-  '.skein/',
-  '.git/',
-  'node_modules/',
-  '.DS_Store',
-  '*.swp',
-  '.*.swp',
-  '*~',
-  '.#*',
-  '4913',
-  '*.tmp',
-])
-
-/** Name of the ignore file read from the synced folder's root (gitignore syntax). */
-export const IGNORE_FILE = '.skeinignore'
+export { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE }
 
 /** Decides which paths sync; used for local files and remote keys alike. */
 export interface PathFilter {

@@ -31,3 +31,4 @@ export type { DocStore, StoredDoc, DocChange, ChangePage } from './store/doc-sto
 export { MemoryDocStore } from './store/memory-doc-store.js'
 export type { BlobStore, BlobInfo, BlobBody } from './store/blob-store.js'
 export { MemoryBlobStore } from './store/memory-blob-store.js'
+export { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE } from './ignore.js'
