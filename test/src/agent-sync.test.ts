@@ -56,4 +56,31 @@ describe('agents against a real SyncServer', () => {
     await until('edit on A', () => hashOf(a.root, 'img/photo.png') === sha256HexSync(edited))
     expect([...a.errors, ...b.errors]).toEqual([])
   })
+
+  it('a restarted agent resumes from its state: no re-upload, edits made while stopped sync', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 30; i++) files[`r/n${i}.md`] = `note ${i}\n`
+    const a = await h.agent('a', files)
+    const b = await h.agent('b')
+    await until('files on B', () => readText(b.root, 'r/n29.md') === 'note 29\n')
+    const ids = b.agent
+      .workspaceCrdt!.list()
+      .map((e) => e.id)
+      .sort()
+    await h.stopAgent(a)
+    writeFileSync(join(a.root, 'r/n3.md'), 'edited while stopped\n')
+    const again = await h.agent('a', {}, {}, a.root)
+    await until('edit on B', () => readText(b.root, 'r/n3.md') === 'edited while stopped\n')
+    await again.agent.whenIdle()
+    expect(
+      b.agent
+        .workspaceCrdt!.list()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(ids)
+    expect(again.conflicts).toEqual([])
+    expect(readdirSync(join(a.root, 'r'))).toHaveLength(30)
+  })
 })

@@ -10,6 +10,8 @@ export interface AgentStatus {
   conflicts: number
   /** When the agent last finished a sync pass with the server (ms), if ever. */
   lastSync: number | undefined
+  /** Body documents currently open (subscribed); idle ones are closed after `bodyIdleMs`. */
+  openBodies: number
   /** Why the agent is paused (mass-delete guard, vanished root), when it is. */
   pausedReason: string | undefined
 }

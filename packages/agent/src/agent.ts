@@ -22,6 +22,8 @@ import type { TrashRecord } from './state-types.js'
 import type { SyncTransport, DocSession } from './sync-transport.js'
 import type { FolderWatcher } from './watcher-types.js'
 import { WorkQueue } from './work-queue.js'
+import { adoptRecoveredWrites } from './recovery.js'
+import { BODY_SYNC_WAIT_MS, syncedWithin } from './usable-body.js'
 
 type Listener<T> = (value: T) => void
 
@@ -75,6 +77,7 @@ export class Agent {
       conflicts: this.ctx?.ws.conflicts().filter((c) => !c.resolved).length ?? 0,
       lastSync: this.lastSync,
       pausedReason: this.pausedReason,
+      openBodies: this.ctx?.bodies.size ?? 0,
     }
   }
 
@@ -94,7 +97,7 @@ export class Agent {
     this.state = 'starting'
     const store = await StateStore.open(o.root)
     const writer = new DiskWriter(o.root, store, { clock: o.clock })
-    await writer.recover()
+    await adoptRecoveredWrites(store, await writer.recover(), o.maxTextBytes)
     const transport: SyncTransport =
       o.transport ??
       createClientTransport({
@@ -169,7 +172,20 @@ export class Agent {
     let firstSync!: () => void
     const synced = new Promise<void>((r) => (firstSync = r))
     const whenWsSynced = async () => {
-      await this.session?.synced()
+      // Watchdog: a subscription the server leaves unanswered is renewed.
+      while (
+        transport.connected &&
+        this.session &&
+        !(await syncedWithin({ session: this.session }, BODY_SYNC_WAIT_MS))
+      ) {
+        if (this.state === 'stopped' || !transport.connected) return
+        o.logger.warn('workspace document did not sync; subscribing again', {
+          workspace: o.workspace,
+        })
+        this.session.close()
+        this.session = transport.open(o.workspace, doc)
+      }
+      if (!transport.connected || this.state === 'stopped') return
       this.wsSynced = true
       firstSync()
       this.emit('status', this.status())

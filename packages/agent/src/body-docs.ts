@@ -27,7 +27,9 @@ export function bodyGen(body: Body): number | undefined {
  */
 export class BodyDocs {
   private readonly bodies = new Map<FileId, Body>()
-  private readonly saveTimers = new Map<FileId, NodeJS.Timeout>()
+  /** Bodies changed since the last save, saved together in one batch. */
+  private readonly dirty = new Set<FileId>()
+  private saveTimer: NodeJS.Timeout | undefined
   private readonly lastUse = new Map<FileId, number>()
   private sweeper: NodeJS.Timeout | undefined
 
@@ -40,7 +42,10 @@ export class BodyDocs {
     private readonly idleMs = 0,
   ) {
     if (idleMs > 0) {
-      this.sweeper = setInterval(() => void this.closeIdle(), Math.max(idleMs / 2, 50))
+      this.sweeper = setInterval(
+        () => void this.closeIdle().catch(() => {}),
+        Math.max(idleMs / 2, 50),
+      )
       this.sweeper.unref()
     }
   }
@@ -51,18 +56,22 @@ export class BodyDocs {
    */
   async closeIdle(): Promise<void> {
     const now = Date.now()
-    for (const [id, b] of this.bodies) {
-      if (
-        now - (this.lastUse.get(id) ?? 0) < this.idleMs ||
-        !b.session.settled() ||
-        this.saveTimers.has(id)
-      )
-        continue
-      await this.store.saveDoc(b.room, Y.encodeStateAsUpdate(b.doc))
-      if (this.bodies.get(id) !== b || Date.now() - (this.lastUse.get(id) ?? 0) < this.idleMs)
-        continue
-      this.close(id)
-    }
+    const idle = [...this.bodies].filter(
+      ([id, b]) =>
+        now - (this.lastUse.get(id) ?? 0) >= this.idleMs &&
+        b.session.settled() &&
+        !this.dirty.has(id),
+    )
+    if (idle.length === 0) return
+    await this.store.saveDocs(idle.map(([, b]) => [b.room, Y.encodeStateAsUpdate(b.doc)] as const))
+    for (const [id, b] of idle)
+      if (this.bodies.get(id) === b && Date.now() - (this.lastUse.get(id) ?? 0) >= this.idleMs)
+        this.close(id)
+  }
+
+  /** How many bodies are open. */
+  get size(): number {
+    return this.bodies.size
   }
 
   /** The open body of a file, if any. */
@@ -94,7 +103,7 @@ export class BodyDocs {
     const text = doc.getText('body')
     doc.on('update', (_u: Uint8Array, origin: unknown) => {
       this.lastUse.set(fileId, Date.now())
-      this.scheduleSave(fileId, room, doc)
+      this.scheduleSave(fileId)
       if (origin !== AGENT_ORIGIN) this.onRemoteChange(fileId)
     })
     const body: Body = { fileId, room, doc, text, session: this.transport.open(room, doc) }
@@ -120,15 +129,21 @@ export class BodyDocs {
     }, AGENT_ORIGIN)
   }
 
-  private scheduleSave(fileId: FileId, room: string, doc: Y.Doc): void {
-    if (this.saveTimers.has(fileId)) return
-    this.saveTimers.set(
-      fileId,
-      setTimeout(() => {
-        this.saveTimers.delete(fileId)
-        void this.store.saveDoc(room, Y.encodeStateAsUpdate(doc)).catch(() => {})
-      }, 100),
-    )
+  private scheduleSave(fileId: FileId): void {
+    this.dirty.add(fileId)
+    this.saveTimer ??= setTimeout(() => void this.saveDirty().catch(() => {}), 200)
+  }
+
+  /** Persists every changed body in one write batch. */
+  private async saveDirty(): Promise<void> {
+    this.saveTimer = undefined
+    const docs: [string, Uint8Array][] = []
+    for (const id of this.dirty) {
+      const b = this.bodies.get(id)
+      if (b) docs.push([b.room, Y.encodeStateAsUpdate(b.doc)])
+    }
+    this.dirty.clear()
+    await this.store.saveDocs(docs)
   }
 
   /** Closes one body (after its file was deleted). */
@@ -144,10 +159,12 @@ export class BodyDocs {
   /** Persists every body now and closes them all. */
   async closeAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper)
-    for (const t of this.saveTimers.values()) clearTimeout(t)
-    this.saveTimers.clear()
-    for (const b of this.bodies.values()) {
-      await this.store.saveDoc(b.room, Y.encodeStateAsUpdate(b.doc))
+    if (this.saveTimer) clearTimeout(this.saveTimer)
+    this.saveTimer = undefined
+    this.dirty.clear()
+    const all = [...this.bodies.values()]
+    await this.store.saveDocs(all.map((b) => [b.room, Y.encodeStateAsUpdate(b.doc)] as const))
+    for (const b of all) {
       b.session.close()
       b.doc.destroy()
     }

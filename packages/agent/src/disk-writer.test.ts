@@ -6,6 +6,8 @@ import { sha256HexSync } from '@skein/core/node'
 import { DiskWriter } from './disk-writer.js'
 import { StateStore } from './state-store.js'
 import { tempName } from './names.js'
+import { adoptRecoveredWrites } from './recovery.js'
+import { asFileId } from '@skein/core'
 
 describe('DiskWriter', () => {
   const dirs: string[] = []
@@ -113,6 +115,28 @@ describe('DiskWriter', () => {
     expect(readFileSync(join(root, 'a.md'), 'utf8')).toBe('new a')
     expect(readFileSync(join(root, 'b.md'), 'utf8')).toBe('user')
     expect(readdirSync(root).sort()).toEqual(['.skein', 'a.md', 'b.md'])
+    expect(await store.listIntents()).toEqual([])
+  })
+
+  it('keeps a content write in the intent log until its base is stored; a crash in between adopts it', async () => {
+    const { root, store, writer } = await setup()
+    const id = asFileId('f1')
+    const res = await writer.write({ path: 'n.md', data: 'from crdt', expect: null, fileId: id })
+    expect(res.ok).toBe(true)
+    expect((await store.listIntents()).map((i) => i.path)).toEqual(['n.md'])
+    // "Crash" here: the base was never stored. Recovery finds the write completed.
+    const recovered = await new DiskWriter(root, store).recover()
+    expect(recovered.map((r) => r.outcome)).toEqual(['completed'])
+    await adoptRecoveredWrites(store, recovered, 1 << 20)
+    expect(store.getBase(id)).toMatchObject({
+      path: 'n.md',
+      text: 'from crdt',
+      hash: sha256HexSync('from crdt'),
+    })
+    expect(await store.listIntents()).toEqual([])
+    // Without a crash, storing the base clears the intent.
+    await writer.write({ path: 'm.md', data: 'x', expect: null, fileId: asFileId('f2') })
+    await store.putBase({ ...store.getBase(id)!, fileId: asFileId('f2'), path: 'm.md' })
     expect(await store.listIntents()).toEqual([])
   })
 })

@@ -149,7 +149,11 @@ export class DiskWriter {
         },
       )
     } finally {
-      await this.store.deleteIntents(jobs.map((j) => j.intent.id))
+      // A successful write of a file's content keeps its intent until the base
+      // records it (StateStore.putBases clears it): a crash in between is then
+      // recovered as "completed" and the written text adopted as the base.
+      const done = jobs.filter((j, i) => j.req.fileId === undefined || results[i]?.ok !== true)
+      await this.store.deleteIntents(done.map((j) => j.intent.id))
     }
   }
 

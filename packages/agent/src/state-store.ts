@@ -32,6 +32,8 @@ export class StateStore {
   private readonly byPath = new Map<string, FileId>()
   private readonly pendingPaths = new Set<string>()
   private readonly byIno = new Map<number, Set<FileId>>()
+  /** Intents still open per file: cleared when the file's base is stored. */
+  private readonly openIntents = new Map<FileId, Set<string>>()
   private readonly base: Sub<BaseRecord>
   private readonly pending: Sub<PendingEdit>
   private readonly intents: Sub<Intent>
@@ -68,6 +70,7 @@ export class StateStore {
     }
     for await (const [, rec] of store.base.iterator()) store.index(rec)
     for await (const key of store.pending.keys()) store.pendingPaths.add(key)
+    for await (const i of store.intents.values()) store.trackIntent(i)
     return store
   }
 
@@ -120,6 +123,19 @@ export class StateStore {
       this.index(rec)
     }
     await this.base.batch(recs.map((r) => ({ type: 'put' as const, key: r.fileId, value: r })))
+    const done: string[] = []
+    for (const r of recs) {
+      const ids = this.openIntents.get(r.fileId)
+      if (ids) done.push(...ids)
+    }
+    if (done.length > 0) await this.deleteIntents(done)
+  }
+
+  private trackIntent(i: Intent): void {
+    if (i.fileId === undefined) return
+    let set = this.openIntents.get(i.fileId)
+    if (!set) this.openIntents.set(i.fileId, (set = new Set()))
+    set.add(i.id)
   }
 
   /** Stores one base record. */
@@ -180,11 +196,13 @@ export class StateStore {
 
   /** Logs an intent durably (fsync) before the disk mutation starts. */
   async putIntent(intent: Intent): Promise<void> {
+    this.trackIntent(intent)
     await this.intents.put(intent.id, intent, DURABLE)
   }
 
   /** Logs many intents in one durable batch. */
   async putIntents(intents: readonly Intent[]): Promise<void> {
+    for (const i of intents) this.trackIntent(i)
     await this.intents.batch(
       intents.map((i) => ({ type: 'put' as const, key: i.id, value: i })),
       DURABLE,
@@ -193,12 +211,18 @@ export class StateStore {
 
   /** Clears finished intents. */
   async deleteIntents(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    const gone = new Set(ids)
+    for (const [f, set] of this.openIntents) {
+      for (const id of set) if (gone.has(id)) set.delete(id)
+      if (set.size === 0) this.openIntents.delete(f)
+    }
     await this.intents.batch(ids.map((id) => ({ type: 'del' as const, key: id })))
   }
 
   /** Clears a finished intent. */
   async deleteIntent(id: string): Promise<void> {
-    await this.intents.del(id)
+    await this.deleteIntents([id])
   }
 
   /** Intents left by an interrupted run. */
@@ -275,6 +299,18 @@ export class StateStore {
   /** Stores a document's full state (base64 of a Yjs update). */
   async saveDoc(name: string, update: Uint8Array): Promise<void> {
     await this.docs.put(name, Buffer.from(update).toString('base64'))
+  }
+
+  /** Stores many document states in one batch. */
+  async saveDocs(docs: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+    if (docs.length === 0) return
+    await this.docs.batch(
+      docs.map(([name, u]) => ({
+        type: 'put' as const,
+        key: name,
+        value: Buffer.from(u).toString('base64'),
+      })),
+    )
   }
 
   /** A stored document state, or undefined. */

@@ -8,7 +8,7 @@ import { EMPTY_HASH } from './disk-file.js'
 export const BODY_SYNC_WAIT_MS = 5_000
 
 /** True when the body synced within `ms`. */
-export async function syncedWithin(body: Body, ms: number): Promise<boolean> {
+export async function syncedWithin(body: Pick<Body, 'session'>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const ok = await Promise.race([
     body.session.synced().then(() => true),
