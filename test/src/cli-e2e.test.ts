@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LevelDocStore } from '@skein/store-leveldb'
-import { alive, runSkein, spawnSkein, waitFor } from './helpers/cli.js'
+import { alive, runSkein, spawnSkein, startServe, waitFor } from './helpers/cli.js'
 import { startS3rver, type S3rverHandle } from './helpers/s3rver.js'
 
 const tmp = () => mkdtemp(join(tmpdir(), 'skein-cli-'))
@@ -54,11 +54,8 @@ describe('skein CLI end to end', () => {
     await mkdir(a)
     await mkdir(b)
     await writeFile(join(a, 'hello.md'), 'hello from A\n')
-    const serve = spawnSkein(['serve', '--port', '0', '--data', data])
-    const url = await waitFor<string>(
-      'listening line',
-      () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
-    )
+    const serve = await startServe(data)
+    const { url } = serve
     const syncA = spawnSkein([
       'sync',
       a,
@@ -119,21 +116,8 @@ describe('skein CLI end to end', () => {
     const [a, data, repo] = [join(dir, 'a'), join(dir, 'data'), join(dir, 'backups')]
     await mkdir(join(a, 'sub'), { recursive: true })
     await writeFile(join(a, 'sub', 'note.md'), 'backed up by the server\n')
-    const serve = spawnSkein([
-      'serve',
-      '--port',
-      '0',
-      '--data',
-      data,
-      '--backup-to',
-      repo,
-      '--backup-every',
-      '1s',
-    ])
-    const url = await waitFor(
-      'listening line',
-      () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
-    )
+    const serve = await startServe(data, ['--backup-to', repo, '--backup-every', '1s'])
+    const { url } = serve
     const syncA = spawnSkein([
       'sync',
       a,
@@ -172,12 +156,9 @@ describe('skein CLI end to end', () => {
     expect(unreachable.stderr).toMatch(/cannot reach ws:\/\/127\.0\.0\.1:1/)
     expect(unreachable.stderr).not.toMatch(/\n\s+at /)
     const data = join(dir, 'data')
-    const serve = spawnSkein(['serve', '--port', '0', '--data', data, '--auth', 'token'])
+    const serve = await startServe(data, ['--auth', 'token'])
     try {
-      const url = await waitFor<string>(
-        'listening line',
-        () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
-      )
+      const { url } = serve
       const folder = join(dir, 'f')
       await mkdir(folder)
       const bad = await runSkein(

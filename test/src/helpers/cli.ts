@@ -74,3 +74,13 @@ export function alive(pid: number | undefined): boolean {
     return false
   }
 }
+
+/** Starts `skein serve --port 0 --data DIR ...extra` and waits for its `listening on` line. */
+export async function startServe(data: string, extra: string[] = []) {
+  const serve = spawnSkein(['serve', '--port', '0', '--data', data, ...extra])
+  const url = await waitFor(
+    'listening line',
+    () => /listening on (ws:\/\/\S+)/.exec(serve.out.stdout)?.[1],
+  )
+  return { ...serve, url }
+}
