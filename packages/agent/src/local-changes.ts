@@ -91,6 +91,9 @@ export class LocalChanges {
       return
     }
     const view = await this.look(paths)
+    // A file created (or renamed) offline that is gone again has nothing left to sync.
+    for (const p of ctx.store.pendingPathsUnder(paths.includes('') ? [''] : paths))
+      if (!view.files.has(p) && !ctx.store.baseByPath(p)) await ctx.store.deletePending(p)
     const seen = new Set<FileId>()
     const changed: BaseRecord[] = []
     const vanished = new Map<FileId, BaseRecord>()

@@ -182,6 +182,13 @@ export class StateStore {
     return this.pendingPaths.has(path)
   }
 
+  /** Paths with pending edits at or below any of `roots` (`''` = all). */
+  pendingPathsUnder(roots: readonly string[]): string[] {
+    return [...this.pendingPaths].filter((p) =>
+      roots.some((r) => r === '' || p === r || p.startsWith(r + '/')),
+    )
+  }
+
   /** How many paths have pending edits. */
   get pendingCount(): number {
     return this.pendingPaths.size

@@ -1,0 +1,22 @@
+/**
+ * Whole-system chaos: random histories of user edits and faults over a real
+ * server process, three agent processes and real folders, checked by the
+ * oracle at rest. CI runs a short budget; `pnpm test:extensive` runs long.
+ * Replay a history with `SKEIN_SEED=<seed>`; a failing seed is pinned below.
+ */
+import { describe, expect, it } from 'vitest'
+import { fuzzIterations, fuzzSeed } from '@skein/core/testing'
+import { runChaos, summary } from './run.js'
+
+const HISTORIES = fuzzIterations(1, 12)
+const OPS = fuzzIterations(40, 120)
+
+describe('chaos: random histories over the whole system', () => {
+  for (let h = 0; h < HISTORIES; h++)
+    it(`history ${h + 1} of ${HISTORIES}: nothing lost, everything identical`, async () => {
+      const seed = fuzzSeed(`chaos history ${h + 1}`)
+      const r = await runChaos(seed, { ops: OPS, segments: 2 })
+      console.log(summary(r))
+      expect(r.violations, `${summary(r)}\n${r.violations.join('\n')}`).toEqual([])
+    }, 600_000)
+})
