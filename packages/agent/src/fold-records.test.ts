@@ -67,3 +67,44 @@ describe('fold records', () => {
     expect(a.doc.getMap('meta').size).toBe(0)
   })
 })
+
+describe('folding text computed from an older body (chaos: reconnect storm)', () => {
+  // A fold decided on text `saw`, then awaited (a conflict copy being written)
+  // while remote edits arrived. Folding must not delete what arrived.
+  it('keeps edits that arrived after the decision', () => {
+    const b = body()
+    b.text.insert(0, BASE)
+    const saw = b.text.toJSON()
+    b.text.insert(b.text.length, 'arrived meanwhile\n')
+    expect(foldIntoBody(b, 'one\nmine\nthree\n', { device: 'a', base: BASE, at: 1, saw })).toBe(
+      true,
+    )
+    expect(b.text.toJSON()).toBe('one\nmine\nthree\narrived meanwhile\n')
+  })
+
+  it('declines (returns false, text untouched) when the arrivals collide with the fold', () => {
+    const b = body()
+    b.text.insert(0, BASE)
+    const saw = b.text.toJSON()
+    b.text.delete(4, 4)
+    b.text.insert(4, 'theirs\n')
+    const before = b.text.toJSON()
+    expect(foldIntoBody(b, 'one\nmine\nthree\n', { device: 'a', base: BASE, at: 1, saw })).toBe(
+      false,
+    )
+    expect(b.text.toJSON()).toBe(before)
+  })
+
+  it('a repair keeps edits that arrived after it was computed', () => {
+    const b = body()
+    b.text.insert(0, BASE)
+    const current = b.text.toJSON()
+    b.text.insert(0, 'arrived\n')
+    const group = [
+      { device: 'a', saw: 'x', base: BASE, text: 'one\nA\nthree\n', at: 1 },
+      { device: 'b', saw: 'x', base: BASE, text: 'one\nB\nthree\n', at: 2 },
+    ]
+    expect(repairFolds(b, group, 'one\nA\nB\nthree\n', 'b', 3, current)).toBe(true)
+    expect(b.text.toJSON()).toBe('arrived\none\nA\nB\nthree\n')
+  })
+})

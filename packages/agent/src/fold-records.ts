@@ -1,5 +1,5 @@
 import type * as Y from 'yjs'
-import { applyTextChange } from '@skein/merge'
+import { applyTextChange, merge3 } from '@skein/merge'
 import { AGENT_ORIGIN } from './body-docs.js'
 import type { Body } from './body-docs.js'
 import { textHash } from './disk-file.js'
@@ -34,16 +34,32 @@ function meta(body: Body): Y.Map<unknown> {
 export function foldIntoBody(
   body: Body,
   next: string,
-  info: { device: string; base: string; at: number },
-): void {
+  info: { device: string; base: string; at: number; saw?: string },
+): boolean {
   const current = body.text.toJSON()
-  if (current === next) return
+  const target = rebase(info.saw, next, current)
+  if (target === undefined) return false
+  next = target
+  if (current === next) return true
   const saw = textHash(current)
   body.doc.transact(() => {
     applyTextChange(body.text, next, AGENT_ORIGIN)
     const rec: FoldRecord = { device: info.device, saw, base: info.base, text: next, at: info.at }
     meta(body).set(FOLDED + info.device, rec)
   }, AGENT_ORIGIN)
+  return true
+}
+
+/**
+ * `next` was computed from the text `saw`, but the body may have moved on
+ * while the agent awaited (remote edits arriving during a disk write): folding
+ * `next` over the current text would delete what arrived. Rebase it with a
+ * three-way merge (base `saw`); undefined when that conflicts (decide again).
+ */
+export function rebase(saw: string | undefined, next: string, current: string): string | undefined {
+  if (saw === undefined || saw === current) return next
+  const m = merge3(saw, next, current)
+  return m.clean ? m.text : undefined
 }
 
 /**
@@ -78,7 +94,11 @@ export function repairFolds(
   next: string,
   device: string,
   at: number,
-): void {
+  computedFrom?: string,
+): boolean {
+  const target = rebase(computedFrom, next, body.text.toJSON())
+  if (target === undefined) return false
+  next = target
   const saw = textHash(body.text.toJSON())
   body.doc.transact(() => {
     applyTextChange(body.text, next, AGENT_ORIGIN)
@@ -87,4 +107,5 @@ export function repairFolds(
     const rec: FoldRecord = { device, saw, base: group[0]?.base ?? '', text: next, at }
     m.set(FOLDED + device, rec)
   }, AGENT_ORIGIN)
+  return true
 }

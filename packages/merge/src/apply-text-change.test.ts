@@ -1,4 +1,4 @@
-/** applyTextChange and diffText (SPEC.md TX1–TX4). */
+/** applyTextChange and diffText (SPEC.md TX1–TX5). */
 import { createRng, fuzzIterations, fuzzSeed, type Rng } from '@skein/core/testing'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -147,6 +147,59 @@ describe('applyTextChange with a concurrent edit (TX4)', () => {
         .join(' ')
       expect(a.text.toJSON()).toBe(expected)
       expect(b.text.toJSON()).toBe(expected)
+    }
+  })
+})
+
+describe('applyTextChange with concurrent rewrites of the same lines (TX5)', () => {
+  it('TX5 every new line of both replicas survives intact', () => {
+    const rng = createRng(fuzzSeed('applyTextChange concurrent rewrites'))
+    const WORDS = [
+      'milk',
+      'eggs',
+      'call',
+      'Anna',
+      'about',
+      'the',
+      'plan',
+      'fix',
+      'bug',
+      'ship',
+      'it',
+      'today',
+      'review',
+      'notes',
+      '☕',
+      'Zürich',
+    ]
+    // Distinct lines, as people write them: a few words and a unique id.
+    const token = () =>
+      `${Array.from({ length: 2 + rng.int(4) }, () => rng.pick(WORDS)).join(' ')} #${rng.int(1e6)}`
+    for (let n = 0; n < fuzzIterations(150); n++) {
+      const lines = Array.from({ length: 2 + rng.int(8) }, token)
+      const original = lines.map((l) => `${l}\n`).join('')
+      const a = textDoc('', 1)
+      const b = textDoc('', 2)
+      a.text.insert(0, original)
+      Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+      // Each replica keeps a prefix of the lines and writes its own new lines after it
+      // (what an agent folding an offline edit, or a conflict resolution, does).
+      const edit = () => {
+        const keep = rng.int(lines.length + 1)
+        const added = Array.from({ length: 1 + rng.int(3) }, token)
+        return { added, text: [...lines.slice(0, keep), ...added].map((l) => `${l}\n`).join('') }
+      }
+      const ea = edit()
+      const eb = edit()
+      applyTextChange(a.text, ea.text)
+      applyTextChange(b.text, eb.text)
+      Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc))
+      Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+      const merged = a.text.toJSON()
+      expect(b.text.toJSON()).toBe(merged)
+      const got = merged.split('\n')
+      for (const l of [...ea.added, ...eb.added])
+        expect(got, `${JSON.stringify(original)} → ${JSON.stringify(merged)}`).toContain(l)
     }
   })
 })

@@ -1,8 +1,8 @@
 import { WorkBudget, WorkExceeded } from './budget.js'
-import { clusters, isBoundary } from './graphemes.js'
-import { Interner } from './lines.js'
+import { clusters } from './graphemes.js'
+import { Interner, splitLines } from './lines.js'
 import { ClassCounts } from './prepare.js'
-import { diffIds } from './xdiff.js'
+import { diffIds, type Change } from './xdiff.js'
 
 /** One replacement in the old text: remove `deleteCount` UTF-16 units at `index`, insert `insert` there. */
 export interface TextEdit {
@@ -41,10 +41,16 @@ function commonSuffix(a: string, b: string, max: number): number {
 }
 
 /**
- * The edits that turn `prev` into `next`: common prefix and suffix are kept,
- * the middle is diffed by grapheme cluster, so no edit boundary falls inside a
- * surrogate pair or a base-plus-combining-mark sequence (TX1, TX2). Edits are
- * ascending and non-overlapping, in `prev` offsets.
+ * The edits that turn `prev` into `next`. Whole lines first: the common prefix
+ * and suffix are kept up to a line boundary and the middle is diffed by line
+ * (the engine of MG1). Each changed run of lines is then refined by grapheme
+ * cluster (TX2), but only when old and new are mostly alike (a line being
+ * typed in): runs that share little are replaced whole, and character matches
+ * shorter than {@link MIN_EQUAL} between two edits are absorbed; a run needing
+ * more than {@link MAX_REFINED_EDITS} character edits is replaced whole. Reusing stray
+ * characters of unrelated text is what garbles a note when two replicas
+ * rewrite the same lines at once (TX5). Edits are ascending and
+ * non-overlapping, in `prev` offsets.
  */
 export function diffText(
   prev: string,
@@ -53,33 +59,91 @@ export function diffText(
 ): TextEdit[] {
   if (prev === next) return []
   const { maxWork } = { ...DEFAULT_DIFF_TEXT_OPTIONS, ...options }
+  const budget = new WorkBudget(maxWork)
   let p = commonPrefix(prev, next)
-  while (p > 0 && !(isBoundary(prev, p) && isBoundary(next, p))) p--
+  while (p > 0 && prev.charCodeAt(p - 1) !== NL) p--
   let s = commonSuffix(prev, next, Math.min(prev.length, next.length) - p)
-  while (s > 0 && !(isBoundary(prev, prev.length - s) && isBoundary(next, next.length - s))) s--
+  while (
+    s > 0 &&
+    !(prev.charCodeAt(prev.length - s - 1) === NL && next.charCodeAt(next.length - s - 1) === NL)
+  )
+    s--
   const a = prev.slice(p, prev.length - s)
   const b = next.slice(p, next.length - s)
-  const whole: TextEdit[] = [{ index: p, deleteCount: a.length, insert: b }]
-  if (a.length === 0 || b.length === 0) return whole
+  if (a.length === 0 || b.length === 0) return [{ index: p, deleteCount: a.length, insert: b }]
 
+  const la = splitLines(a)
+  const lb = splitLines(b)
+  const interner = new Interner()
+  let script: Change[]
+  try {
+    script = diffIds(interner.all(la), interner.all(lb), interner.size, new ClassCounts(), budget)
+  } catch (err) {
+    if (err instanceof WorkExceeded) return [{ index: p, deleteCount: a.length, insert: b }]
+    throw err
+  }
+  const offA = lineOffsets(la)
+  const offB = lineOffsets(lb)
+  const out: TextEdit[] = []
+  for (const x of script) {
+    const from = offA[x.i1] as number
+    const oldRun = a.slice(from, offA[x.i1 + x.chg1])
+    const newRun = b.slice(offB[x.i2], offB[x.i2 + x.chg2])
+    out.push(...refine(oldRun, newRun, p + from, budget))
+  }
+  return out
+}
+
+const NL = 10
+/** Character matches shorter than this between two edits are absorbed into one edit. */
+const MIN_EQUAL = 4
+/** A changed run is refined by character only when at least this share of it is kept… */
+const MIN_KEPT = 0.5
+/** …and the refinement is at most this many edits (typing changes one or two places). */
+const MAX_REFINED_EDITS = 2
+
+function lineOffsets(lines: readonly string[]): Int32Array {
+  const out = new Int32Array(lines.length + 1)
+  for (let i = 0; i < lines.length; i++)
+    out[i + 1] = (out[i] as number) + (lines[i] as string).length
+  return out
+}
+
+/** Character edits turning the run `a` into `b` (at `index` in the old text), or one whole replacement. */
+function refine(a: string, b: string, index: number, budget: WorkBudget): TextEdit[] {
+  const whole: TextEdit[] = [{ index, deleteCount: a.length, insert: b }]
+  if (a.length === 0 || b.length === 0) return whole
   const ta = clusters(a)
   const tb = clusters(b)
   const interner = new Interner()
-  const ia = interner.all(ta)
-  const ib = interner.all(tb)
-  let script
+  let script: Change[]
   try {
-    script = diffIds(ia, ib, interner.size, new ClassCounts(), new WorkBudget(maxWork))
+    script = diffIds(interner.all(ta), interner.all(tb), interner.size, new ClassCounts(), budget)
   } catch (err) {
     if (err instanceof WorkExceeded) return whole
     throw err
   }
-  const offsets = new Int32Array(ta.length + 1)
-  for (let i = 0; i < ta.length; i++)
-    offsets[i + 1] = (offsets[i] as number) + (ta[i] as string).length
-  return script.map((x) => ({
-    index: p + (offsets[x.i1] as number),
-    deleteCount: (offsets[x.i1 + x.chg1] as number) - (offsets[x.i1] as number),
-    insert: tb.slice(x.i2, x.i2 + x.chg2).join(''),
-  }))
+  const offsets = lineOffsets(ta)
+  const edits: TextEdit[] = []
+  for (const x of script) {
+    const e: TextEdit = {
+      index: offsets[x.i1] as number,
+      deleteCount: (offsets[x.i1 + x.chg1] as number) - (offsets[x.i1] as number),
+      insert: tb.slice(x.i2, x.i2 + x.chg2).join(''),
+    }
+    const last = edits[edits.length - 1]
+    if (last && e.index - (last.index + last.deleteCount) < MIN_EQUAL) {
+      // Absorb the short match between them: delete it and insert it back.
+      const gap = a.slice(last.index + last.deleteCount, e.index)
+      last.insert += gap + e.insert
+      last.deleteCount = e.index + e.deleteCount - last.index
+    } else edits.push(e)
+  }
+  const deleted = edits.reduce((n, e) => n + e.deleteCount, 0)
+  if (
+    edits.length > MAX_REFINED_EDITS ||
+    a.length - deleted < MIN_KEPT * Math.max(a.length, b.length)
+  )
+    return whole
+  return edits.map((e) => ({ ...e, index: index + e.index }))
 }

@@ -8,6 +8,7 @@ import WebSocket from 'ws'
 import { Agent } from '@skein/agent'
 import type { AgentConflict, AgentIssue } from '@skein/agent'
 import type { WebSocketConstructor } from '@skein/client'
+import { installFsFaults } from './fault-fs.js'
 
 /** What the parent passes to a device process. */
 export interface DeviceConfig {
@@ -31,6 +32,7 @@ export interface DeviceReport {
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '') as DeviceConfig
+if (process.env.SKEIN_CHAOS_FAULTS) installFsFaults(process.env.SKEIN_CHAOS_FAULTS)
 const conflicts: AgentConflict[] = []
 const issues: AgentIssue[] = []
 const errors: string[] = []

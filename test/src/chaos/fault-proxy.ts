@@ -14,12 +14,18 @@ export type ProxyMode =
   | 'up'
   /** Refuse new connections and destroy the open ones (device offline). */
   | 'down'
-  /** Keep sockets open but forward nothing either way (a half-open link). */
+  /**
+   * Open sockets go silent for good and new ones are accepted but never
+   * answered (a half-open link: no FIN, no RST). Only the device noticing and
+   * reconnecting after the mode is `up` again gets it through.
+   */
   | 'blackhole'
 
 interface Pair {
   client: Socket
   upstream: Socket
+  /** Blackholed: forwards nothing, ever again. */
+  dead: boolean
 }
 
 export class FaultProxy {
@@ -61,6 +67,7 @@ export class FaultProxy {
   setMode(mode: ProxyMode): void {
     this.mode = mode
     if (mode === 'down') this.dropAll()
+    if (mode === 'blackhole') for (const p of this.pairs) p.dead = true
   }
 
   get currentMode(): ProxyMode {
@@ -100,7 +107,7 @@ export class FaultProxy {
       return
     }
     const upstream = connect(this.targetPort, '127.0.0.1')
-    const pair: Pair = { client, upstream }
+    const pair: Pair = { client, upstream, dead: this.mode === 'blackhole' }
     this.pairs.add(pair)
     const end = () => {
       if (!this.pairs.delete(pair)) return
@@ -112,7 +119,7 @@ export class FaultProxy {
     client.on('close', end)
     upstream.on('close', end)
     client.on('data', (chunk: Buffer) => {
-      if (this.mode !== 'up') return
+      if (pair.dead) return
       upstream.write(chunk)
       if (this.cutAfterClientData) {
         this.cutAfterClientData = false
@@ -125,7 +132,7 @@ export class FaultProxy {
       }
     })
     upstream.on('data', (chunk: Buffer) => {
-      if (this.mode !== 'up' || client.isPaused()) return
+      if (pair.dead || client.isPaused()) return
       client.write(chunk)
     })
   }

@@ -15,10 +15,11 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Rng } from '@skein/core/testing'
+import { isTempName } from '@skein/agent'
 import { readTree } from './tree.js'
 import type { ChaosWorld } from './world.js'
 
-const TOKEN_RE = /\{T\d{6}\}/g
+const TOKEN_RE = /\{T\d{6}-[a-z]{6}\}/g
 
 /** Every token in some bytes. */
 export function tokensIn(bytes: Uint8Array): string[] {
@@ -33,7 +34,15 @@ export class Ledger {
   readonly removed = new Set<string>()
 
   next(op: string): string {
-    const t = `{T${String(++this.n).padStart(6, '0')}}`
+    const n = ++this.n
+    // Distinct lines, as people write them: no two tokens share more than their frame.
+    let h = Math.imul(n ^ 0x9e3779b9, 0x85ebca6b) >>> 0
+    let tag = ''
+    for (let i = 0; i < 6; i++) {
+      tag += String.fromCharCode(97 + (h % 26))
+      h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0
+    }
+    const t = `{T${String(n).padStart(6, '0')}-${tag}}`
     this.written.set(t, op)
     return t
   }
@@ -112,8 +121,11 @@ export class History {
     }
     const root = this.world.devices[device]?.root
     if (!root) throw new Error(`no device ${device}`)
+    // Users edit notes, not the agent's in-flight temp files (`.skein-*.tmp`).
     const files = () =>
-      [...readTree(root).entries()].filter(([, n]) => n.kind === 'file').map(([p]) => p)
+      [...readTree(root).entries()]
+        .filter(([p, n]) => n.kind === 'file' && !isTempName(p.split('/').pop() ?? p))
+        .map(([p]) => p)
     const textFiles = () => files().filter((p) => isTextFile(join(root, p)))
     const dirs = () =>
       [...readTree(root).entries()].filter(([, n]) => n.kind === 'dir').map(([p]) => p)
@@ -291,7 +303,7 @@ export class History {
   }
 }
 
-function put(root: string, path: string, data: Uint8Array): void {
+export function put(root: string, path: string, data: Uint8Array): void {
   mkdirSync(dirname(join(root, path)), { recursive: true })
   writeFileSync(join(root, path), data)
 }

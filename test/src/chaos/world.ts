@@ -144,7 +144,7 @@ export class ChaosWorld {
   }
 
   /** Starts device `i`'s agent process and waits until it reports ready. */
-  async startDevice(i: number): Promise<void> {
+  async startDevice(i: number, opts: { waitReady?: boolean } = {}): Promise<void> {
     const d = this.dev(i)
     if (d.child) return
     await this.init()
@@ -169,6 +169,7 @@ export class ChaosWorld {
       d.stderr.push(...b.toString().split('\n').filter(Boolean))
       if (d.stderr.length > 200) d.stderr.splice(0, d.stderr.length - 200)
     })
+    if (opts.waitReady === false) return
     await new Promise<void>((resolve, reject) => {
       const onMsg = (m: { type?: string }) => {
         if (m.type === 'ready') {
