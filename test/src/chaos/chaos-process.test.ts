@@ -90,11 +90,11 @@ describe('chaos: process faults', () => {
     expect(r.violations).toEqual([])
   })
 
-  it('agent SIGKILLed during its initial scan of 2,000 files', { timeout: T }, async () => {
+  it('agent SIGKILLed during its initial scan of 1,000 files', { timeout: T }, async () => {
     const r = await runScenario('SIGKILL agent during initial scan', { devices: 2 }, async (c) => {
       const { world, rng } = c
       await world.stopDevice(1)
-      burst(c, 1, 'scan', 2000)
+      burst(c, 1, 'scan', 1000)
       await c.history.one('create', 0)
       await world.startDevice(1, { waitReady: false })
       await sleep(150 + rng.int(600))
