@@ -62,7 +62,7 @@ export function installFsFaults(flagDir: string): void {
   fs.openSync = ((path: Parameters<Fs['openSync']>[0], flags?: string | number, mode?: number) => {
     if (writing(flags) && hit('enospc', path)) throw fault('ENOSPC', 'open', String(path))
     if (!writing(flags) && hit('eacces', path)) throw fault('EACCES', 'open', String(path))
-    return origOpenSync(path, flags, mode)
+    return origOpenSync(path, flags ?? 'r', mode)
   }) as Fs['openSync']
   fs.readFileSync = ((path: Parameters<Fs['readFileSync']>[0], opts?: unknown) => {
     if (hit('eacces', path)) throw fault('EACCES', 'open', String(path))
