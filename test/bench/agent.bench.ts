@@ -4,7 +4,9 @@
  * chokidar tuned vs chokidar defaults, each alone in a child process), and
  * end-to-end sync between two agents through a real SyncServer.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, fork, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import WebSocket from 'ws'
@@ -17,6 +19,8 @@ import { defineScenarios } from './harness.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const PROBE = join(import.meta.dirname, '..', 'src', 'helpers', 'agent-watch-probe.ts')
+const SERVER_CHILD = join(import.meta.dirname, '..', 'src', 'helpers', 'server-child.ts')
+const AGENT_CHILD = join(import.meta.dirname, '..', 'src', 'helpers', 'agent-bench-child.ts')
 
 /** `n` small notes spread over `depth` levels of folders, `perDir` per folder. */
 function makeTree(root: string, n: number, size: number, depth = 4, perDir = 100): void {
@@ -50,6 +54,105 @@ function probe(root: string, kind: string): { readyMs: number; rssMB: number } {
     },
   )
   return JSON.parse(out.trim().split('\n').pop() as string) as { readyMs: number; rssMB: number }
+}
+
+/** The SyncServer (LevelDB, default options) in its own process (server-child.ts). */
+async function serverProcess(
+  dataDir: string,
+  execArgv: string[],
+): Promise<{ child: ChildProcess; port: number; exited: Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@skein/source', '--import', 'tsx', ...execArgv, SERVER_CHILD],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SKEIN_DATA: dataDir, SKEIN_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /PORT (\d+)/.exec(out)
+      if (m) resolve(Number(m[1]))
+    })
+    child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)))
+  })
+  return { child, port, exited }
+}
+
+/** RSS of a process (Linux /proc), in bytes; NaN elsewhere. */
+function procRss(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : NaN
+  } catch {
+    return NaN
+  }
+}
+
+/** User + system CPU time of a process so far (Linux /proc), in ms; NaN elsewhere. */
+function procCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
+
+interface AgentStats {
+  known: number
+  rss: number
+  cpuUs: number
+  pending: number
+  openBodies: number
+}
+
+/** A device agent in its own process (agent-bench-child.ts). */
+class AgentProc {
+  private constructor(
+    private readonly child: ChildProcess,
+    /** Wall clock when the agent was created (after the process loaded its modules). */
+    readonly begin: number,
+    /** How long `start()` took (index, first sync, first pass). */
+    readonly startMs: number,
+  ) {}
+
+  static async start(
+    root: string,
+    url: string,
+    device: string,
+    execArgv: string[] = [],
+    bodyIdleMs = 60_000,
+  ): Promise<AgentProc> {
+    const child = fork(AGENT_CHILD, [root, url, 'bench', device, String(bodyIdleMs)], {
+      cwd: ROOT,
+      execArgv: ['--conditions=@skein/source', '--import', 'tsx', ...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    const m = await new Promise<{ begin: number; started: number }>((resolve, reject) => {
+      child.once('message', (msg) => resolve(msg as { begin: number; started: number }))
+      child.once('exit', (c) => reject(new Error(`agent ${device} exited with ${c}`)))
+    })
+    return new AgentProc(child, m.begin, m.started)
+  }
+
+  stats(): Promise<AgentStats> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m) => resolve(m as AgentStats))
+      this.child.send('stats')
+    })
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r))
+    this.child.send('stop')
+    await exited
+  }
 }
 
 function agentFor(root: string, url: string, device: string, bodyIdleMs = 60_000): Agent {
@@ -139,7 +242,7 @@ export default defineScenarios(
   {
     name: 'agent: first sync of a workspace',
     description:
-      'notes (~2 KB, depth 4) on A; time until B (empty) holds the same files; process RSS',
+      'notes (~2 KB, depth 4) on A; time until B (empty) holds the same files; server and each agent in its own process',
     async run(ctx) {
       const n = ctx.full ? 10_000 : 2_000
       const base = await ctx.tmpDir()
@@ -147,28 +250,62 @@ export default defineScenarios(
       const b = join(base, 'b')
       makeTree(a, n, 2048, 4, 50)
       mkdirSync(b)
-      const server = new SyncServer({})
-      const url = `ws://127.0.0.1:${await server.listen()}`
-      const t0 = performance.now()
-      const agentA = agentFor(a, url, 'a')
-      await agentA.start()
-      const tA = performance.now() - t0
-      const agentB = agentFor(b, url, 'b')
-      const t1 = performance.now()
-      await agentB.start()
-      await until(() => agentB.knownFiles().length >= agentA.knownFiles().length, 600_000)
-      const tB = performance.now() - t1
-      const rss = process.memoryUsage().rss / 1e6
-      await agentA.stop()
-      await agentB.stop()
-      await server.close()
-      return {
-        metrics: [
-          { name: 'A indexes + uploads', unit: 'ms', samples: [tA] },
-          { name: 'B identical', unit: 'ms', samples: [tB] },
-          { name: 'RSS (server + 2 agents, one process)', unit: 'MB', samples: [rss] },
-        ],
-        notes: [`${n} notes; goal figure is for 10,000 (SKEIN_BENCH_FULL=1)`],
+      const serverProfile = process.env.SKEIN_BENCH_PROFILE_SERVER
+      const server = await serverProcess(
+        join(base, 'server-db'),
+        serverProfile ? ['--cpu-prof', `--cpu-prof-dir=${serverProfile}`] : [],
+      )
+      const url = `ws://127.0.0.1:${server.port}`
+      const profile = process.env.SKEIN_BENCH_PROFILE
+      try {
+        const agentA = await AgentProc.start(a, url, 'a')
+        const tA = agentA.startMs
+        const knownA = (await agentA.stats()).known
+        const serverCpu0 = procCpuMs(server.child.pid)
+        const agentB = await AgentProc.start(b, url, 'b', [
+          ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+          ...(process.env.SKEIN_BENCH_NODE_ARGS_B?.split(' ').filter(Boolean) ?? []),
+        ])
+        let peakB = 0
+        for (;;) {
+          const st = await agentB.stats()
+          peakB = Math.max(peakB, st.rss)
+          if (st.known >= knownA) break
+          if (Date.now() - agentB.begin > 600_000) throw new Error('benchmark step timed out')
+          await new Promise((r) => setTimeout(r, 20))
+        }
+        // From B's creation (its process has loaded its modules) until it holds every file.
+        const tB = Date.now() - agentB.begin
+        const [sa, sb] = [await agentA.stats(), await agentB.stats()]
+        const serverRss = procRss(server.child.pid)
+        await agentA.stop()
+        await agentB.stop()
+        return {
+          metrics: [
+            { name: 'A indexes + uploads', unit: 'ms', samples: [tA] },
+            { name: 'B identical', unit: 'ms', samples: [tB] },
+            { name: 'B CPU', unit: 'ms', samples: [sb.cpuUs / 1000] },
+            {
+              name: 'server CPU during B’s sync',
+              unit: 'ms',
+              samples: [procCpuMs(server.child.pid) - serverCpu0],
+            },
+            { name: 'RSS agent A', unit: 'MB', samples: [sa.rss / 1e6] },
+            { name: 'RSS agent B (peak while syncing)', unit: 'MB', samples: [peakB / 1e6] },
+            { name: 'RSS server', unit: 'MB', samples: [serverRss / 1e6] },
+          ],
+          notes: [
+            `${n} notes; goal figure is for 10,000 (SKEIN_BENCH_FULL=1)`,
+            'server (LevelDB, default limits) and each agent in its own process; times start when the agent is created (module loading excluded); SKEIN_BENCH_PROFILE=<dir> / SKEIN_BENCH_PROFILE_SERVER=<dir> write CPU profiles of B / the server; SKEIN_BENCH_NODE_ARGS_B adds node flags to B',
+            `load average at the end: ${loadavg()
+              .map((l) => l.toFixed(2))
+              .join(' ')}`,
+          ],
+        }
+      } finally {
+        // SIGTERM lets a profiled server write its profile.
+        server.child.kill(serverProfile ? 'SIGTERM' : 'SIGKILL')
+        await server.exited
       }
     },
   },

@@ -5,11 +5,14 @@
  * Ours is timed in-process (no process start-up); rclone as a process (its
  * start-up, ~50 ms, is included in its figures). Our default FolderProvider
  * flushes the filesystem (syncfs) before committing the manifest; rclone never
- * fsyncs, so the like-for-like figure is the "fsync none" one.
+ * fsyncs, so the like-for-like figure is the "fsync none" one. Full syncs run
+ * interleaved (ours, rclone, rclone best; each round into fresh destinations) and
+ * the load average is noted, since the bench machine is shared.
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { FolderProvider, SyncEngine, backup } from '@skein/cloud'
 import type { CloudSyncProvider } from '@skein/cloud'
@@ -22,6 +25,8 @@ import type { BenchContext, Metric } from './harness.js'
 const FILES = 10_000
 const CHANGED = 10
 const INCREMENTAL_RUNS = 3
+/** Full syncs per side, interleaved (a full sync to s3rver takes ~20 s). */
+const FULL_RUNS = process.env.SKEIN_BENCH_FULL === '1' ? 3 : 2
 
 /** 10,000 files in 100 folders, 1–21 KB each (~110 MB). */
 async function makeTree(dir: string): Promise<string[]> {
@@ -75,93 +80,85 @@ async function timeSync(engine: SyncEngine): Promise<number> {
   return ms
 }
 
-interface Target {
-  label: string
+/** One round's destinations: fresh and empty, so every full sync starts from nothing. */
+interface Destinations {
   ours: CloudSyncProvider
   oursNoFsync?: CloudSyncProvider
   rcloneDefault: string
   rcloneBest: string
-  env: Record<string, string>
 }
 
-async function compare(
-  ctx: BenchContext,
-  makeTarget: (tmp: string) => Promise<Target & { stop?: () => Promise<void> }>,
-) {
+interface Target {
+  label: string
+  /** Fresh destinations for round `round`. */
+  dest(round: number): Destinations
+  env: Record<string, string>
+  stop?: () => Promise<void>
+}
+
+const load = () => loadavg()[0]!.toFixed(2)
+
+async function compare(ctx: BenchContext, makeTarget: (tmp: string) => Promise<Target>) {
   const tmp = await ctx.tmpDir()
   const src = join(tmp, 'src')
   ctx.log(`generating ${FILES} files`)
   const paths = await makeTree(src)
   const t = await makeTarget(tmp)
   const haveRclone = ensureRclone(ctx)
-  const engine = new SyncEngine({
-    local: src,
-    provider: t.ours,
-    mode: 'mirror',
-    manifest: join(tmp, 'state', 'manifest.json'),
-    concurrency: 16,
-  })
-  const two = new SyncEngine({
-    local: src,
-    provider: t.ours,
-    mode: 'two-way',
-    manifest: join(tmp, 'state', 'manifest.json'),
-    concurrency: 16,
-  })
-  const full: Metric = {
-    name: `${t.label} full sync (${FILES} files)`,
-    unit: 'ms',
-    samples: [],
-    peers: {},
-  }
-  const inc: Metric = {
-    name: `${t.label} incremental, ${CHANGED} changed`,
-    unit: 'ms',
-    samples: [],
-    peers: {},
-  }
-  const incTwo: Metric = {
-    name: `${t.label} incremental two-way, ${CHANGED} changed`,
-    unit: 'ms',
-    samples: [],
-  }
-  ctx.log(`ours: full sync to ${t.label}`)
-  full.samples.push(await timeSync(engine))
-  let fullNoFsync: Metric | undefined
-  if (t.oursNoFsync) {
-    // Like for like with rclone, which never fsyncs: same engine, no durability flush.
-    fullNoFsync = {
-      name: `${t.label} full sync, fsync none (${FILES} files)`,
-      unit: 'ms',
-      samples: [],
-      peers: {},
-    }
-    const e = new SyncEngine({
+  const notes = [`load average (1 min) at start: ${load()}`]
+  const engineFor = (provider: CloudSyncProvider, state: string, mode: 'mirror' | 'two-way') =>
+    new SyncEngine({
       local: src,
-      provider: t.oursNoFsync,
-      mode: 'mirror',
-      manifest: join(tmp, 'state-nofsync', 'manifest.json'),
+      provider,
+      mode,
+      manifest: join(tmp, state, 'manifest.json'),
       concurrency: 16,
     })
-    fullNoFsync.samples.push(await timeSync(e))
+  const metric = (name: string, peers = true): Metric => ({
+    name,
+    unit: 'ms',
+    samples: [],
+    ...(peers ? { peers: {} } : {}),
+  })
+  const full = metric(`${t.label} full sync (${FILES} files)`)
+  const fullNoFsync = metric(`${t.label} full sync, fsync none (${FILES} files)`)
+  const inc = metric(`${t.label} incremental, ${CHANGED} changed`)
+  const incTwo = metric(`${t.label} incremental two-way, ${CHANGED} changed`, false)
+  const DEFAULT = 'rclone'
+  const BEST = 'rclone --checksum --fast-list'
+  // Full syncs interleaved, ours then rclone's, each round into fresh destinations,
+  // so a change in machine load hits both sides alike.
+  let last: Destinations | undefined
+  let lastRound = 0
+  for (let round = 0; round < FULL_RUNS; round++) {
+    const d = t.dest(round)
+    last = d
+    lastRound = round
+    ctx.log(`round ${round + 1}/${FULL_RUNS}: ours, full sync to ${t.label} (load ${load()})`)
+    full.samples.push(await timeSync(engineFor(d.ours, `state-${round}`, 'mirror')))
+    if (d.oursNoFsync)
+      fullNoFsync.samples.push(
+        await timeSync(engineFor(d.oursNoFsync, `state-nofsync-${round}`, 'mirror')),
+      )
+    if (haveRclone) {
+      ctx.log(`round ${round + 1}/${FULL_RUNS}: rclone full sync (defaults, then best)`)
+      ;(full.peers![DEFAULT] ??= []).push(rclone(['sync', src, d.rcloneDefault], t.env))
+      ;(full.peers![BEST] ??= []).push(
+        rclone(['sync', '--checksum', '--fast-list', src, d.rcloneBest], t.env),
+      )
+    }
   }
-  if (haveRclone) {
-    ctx.log('rclone: full sync (defaults, then --checksum --fast-list)')
-    full.peers!.rclone = [rclone(['sync', src, t.rcloneDefault], t.env)]
-    full.peers!['rclone --checksum --fast-list'] = [
-      rclone(['sync', '--checksum', '--fast-list', src, t.rcloneBest], t.env),
-    ]
-    if (fullNoFsync) fullNoFsync.peers = { ...full.peers }
-    inc.peers!.rclone = []
-    inc.peers!['rclone --checksum --fast-list'] = []
-  }
+  fullNoFsync.peers = full.peers
+  notes.push(`load average (1 min) after the full syncs: ${load()}`)
+  const engine = engineFor(last!.ours, `state-${lastRound}`, 'mirror')
+  const two = engineFor(last!.ours, `state-${lastRound}`, 'two-way')
   for (let round = 0; round < INCREMENTAL_RUNS; round++) {
     await changeSome(src, paths, round)
     inc.samples.push(await timeSync(engine))
     if (haveRclone) {
-      inc.peers!.rclone!.push(rclone(['sync', src, t.rcloneDefault], t.env))
-      inc.peers!['rclone --checksum --fast-list']!.push(
-        rclone(['sync', '--checksum', '--fast-list', src, t.rcloneBest], t.env),
+      ;(inc.peers![DEFAULT] ??= []).push(rclone(['sync', src, last!.rcloneDefault], t.env))
+      ;(inc.peers![BEST] ??= []).push(
+        rclone(['sync', '--checksum', '--fast-list', src, last!.rcloneBest], t.env),
       )
     }
   }
@@ -170,9 +167,11 @@ async function compare(
     incTwo.samples.push(await timeSync(two))
   }
   await t.stop?.()
+  notes.push(`load average (1 min) at end: ${load()}`)
+  if (!haveRclone) notes.push('rclone unavailable: peer figures missing')
   return {
-    metrics: fullNoFsync ? [full, fullNoFsync, inc, incTwo] : [full, inc, incTwo],
-    notes: haveRclone ? [] : ['rclone unavailable: peer figures missing'],
+    metrics: fullNoFsync.samples.length ? [full, fullNoFsync, inc, incTwo] : [full, inc, incTwo],
+    notes,
   }
 }
 
@@ -183,10 +182,12 @@ export default defineScenarios(
     run: (ctx) =>
       compare(ctx, async (tmp) => ({
         label: 'folder',
-        ours: new FolderProvider(join(tmp, 'dst-ours')),
-        oursNoFsync: new FolderProvider(join(tmp, 'dst-ours-nofsync'), { fsync: 'none' }),
-        rcloneDefault: join(tmp, 'dst-rclone'),
-        rcloneBest: join(tmp, 'dst-rclone-best'),
+        dest: (r) => ({
+          ours: new FolderProvider(join(tmp, `dst-ours-${r}`)),
+          oursNoFsync: new FolderProvider(join(tmp, `dst-ours-nofsync-${r}`), { fsync: 'none' }),
+          rcloneDefault: join(tmp, `dst-rclone-${r}`),
+          rcloneBest: join(tmp, `dst-rclone-best-${r}`),
+        }),
         env: {},
       })),
   },
@@ -198,16 +199,23 @@ export default defineScenarios(
         const s3 = await startS3rver({
           buckets: ['bench-ours', 'bench-rclone', 'bench-rclone-best'],
         })
-        const ours = new S3Provider({
-          bucket: 'bench-ours',
-          endpoint: s3.endpoint,
-          credentials: s3.credentials,
-        })
+        const ours: S3Provider[] = []
         return {
           label: 's3rver',
-          ours,
-          rcloneDefault: 's3r:bench-rclone',
-          rcloneBest: 's3r:bench-rclone-best',
+          dest: (r) => {
+            const p = new S3Provider({
+              bucket: 'bench-ours',
+              prefix: `r${r}/`,
+              endpoint: s3.endpoint,
+              credentials: s3.credentials,
+            })
+            ours.push(p)
+            return {
+              ours: p,
+              rcloneDefault: `s3r:bench-rclone/r${r}`,
+              rcloneBest: `s3r:bench-rclone-best/r${r}`,
+            }
+          },
           env: {
             RCLONE_CONFIG_S3R_TYPE: 's3',
             RCLONE_CONFIG_S3R_PROVIDER: 'Other',
@@ -218,7 +226,7 @@ export default defineScenarios(
             RCLONE_S3_NO_CHECK_BUCKET: 'true',
           },
           stop: async () => {
-            await ours.close()
+            await Promise.all(ours.map((p) => p.close()))
             await s3.stop()
           },
         }
@@ -233,6 +241,7 @@ export default defineScenarios(
       const paths = await makeTree(src)
       const s3 = await startS3rver({ buckets: ['bench-snap'] })
       const metrics: Metric[] = []
+      const notes = [`load average (1 min) at start: ${load()}`]
       try {
         for (const [label, provider] of [
           ['folder', new FolderProvider(join(tmp, 'repo'))],
@@ -267,7 +276,8 @@ export default defineScenarios(
       } finally {
         await s3.stop()
       }
-      return { metrics }
+      notes.push(`load average (1 min) at end: ${load()}`)
+      return { metrics, notes }
     },
   },
 )

@@ -10,10 +10,18 @@ import * as Y from 'yjs'
 import { createRng } from '@skein/core/testing'
 import { defineScenarios } from './harness.js'
 import type { BenchContext, Metric } from './harness.js'
-import { BenchServer, PEERS, connectAll } from '../src/helpers/server-bench-clients.js'
+import {
+  BenchServer,
+  PEERS,
+  connectAll,
+  connectInChunks,
+} from '../src/helpers/server-bench-clients.js'
 import type { ServerKind } from '../src/helpers/server-bench-clients.js'
 
-const KINDS: ServerKind[] = ['skein', ...PEERS]
+/** `SKEIN_BENCH_KINDS=skein,hocuspocus@3` limits the servers compared (default all). */
+const KINDS: ServerKind[] = (['skein', ...PEERS] as ServerKind[]).filter(
+  (k) => !process.env.SKEIN_BENCH_KINDS || process.env.SKEIN_BENCH_KINDS.split(',').includes(k),
+)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs
@@ -114,6 +122,51 @@ async function manyDocs(ctx: BenchContext, kind: ServerKind, table: Table): Prom
   table.add('server CPU for the sync', 'ms', kind, [(s1.cpuUs - s0.cpuUs) / 1000])
 }
 
+/**
+ * Memory of a server holding many documents once their clients left: baseline
+ * (after a full GC), while loaded (peak RSS; live heap after GC), and after the
+ * documents were unloaded (after GC). Skein unloads after `evictAfterMs` (2 s
+ * here); y-websocket when the last socket of a document closes; hocuspocus after
+ * its store debounce — peers get a fixed 12 s.
+ */
+async function idleMemory(ctx: BenchContext, kind: ServerKind, table: Table): Promise<void> {
+  const n = 10_000
+  const server = await BenchServer.start(kind, await ctx.tmpDir(), n, { SKEIN_EVICT_MS: '2000' })
+  const base = await server.stats(true)
+  const docs = new Map(Array.from({ length: n }, (_, i) => [`ws1/n${i}`, new Y.Doc()] as const))
+  // peers: 1,000 sockets at a time (10,000 at once overflow hocuspocus's accept backlog)
+  const conn = await connectInChunks(kind, server.port, docs)
+  const all = [...docs.values()]
+  await until(() => all.every((d) => d.getText('t').length === 2048), 120_000)
+  const peak = await server.stats()
+  const loaded = await server.stats(true)
+  conn.close()
+  const t0 = performance.now()
+  if (kind === 'skein') {
+    let s = loaded
+    while (s.docs > 0) {
+      await sleep(100)
+      s = await server.stats()
+    }
+  } else await sleep(12_000)
+  const unloadMs = performance.now() - t0
+  const after = await server.stats(true)
+  await server.stop()
+  const mb = (b: number) => b / 2 ** 20
+  ctx.log(
+    `${kind}: heap ${mb(base.heap).toFixed(1)} → ${mb(loaded.heap).toFixed(1)} → ${mb(after.heap).toFixed(1)} MB; ` +
+      `rss ${mb(base.rss).toFixed(0)} → ${mb(peak.rss).toFixed(0)} → ${mb(after.rss).toFixed(0)} MB; docs left ${after.docs}`,
+  )
+  table.add('heap baseline (GC)', 'MB', kind, [mb(base.heap)])
+  table.add(`heap with ${n} docs loaded (GC)`, 'MB', kind, [mb(loaded.heap)])
+  table.add('heap after unload (GC)', 'MB', kind, [mb(after.heap)])
+  table.add('heap after unload − baseline', 'MB', kind, [mb(after.heap - base.heap)])
+  table.add('RSS baseline', 'MB', kind, [mb(base.rss)])
+  table.add('RSS peak (loaded)', 'MB', kind, [mb(peak.rss)])
+  table.add('RSS after unload (GC)', 'MB', kind, [mb(after.rss)])
+  if (kind === 'skein') table.add('time to unload every doc', 'ms', kind, [unloadMs])
+}
+
 type Patch = [number, number, string]
 function loadTrace(notes: string[]): { patches: Patch[]; end: string } {
   const dir =
@@ -125,6 +178,13 @@ function loadTrace(notes: string[]): { patches: Patch[]; end: string } {
       endContent: string
     }
     notes.push(`real trace: ${file}, ${json.txns.length} transactions, one update per keystroke`)
+    const limit = Number(process.env.SKEIN_TRACE_LIMIT ?? Infinity)
+    if (limit < json.txns.length) {
+      // a prefix of the trace (for profiling): the expected end text is replayed locally
+      notes.push(`trace cut to its first ${limit} transactions (SKEIN_TRACE_LIMIT)`)
+      const patches = json.txns.slice(0, limit).flatMap((t) => t.patches)
+      return { patches, end: replay(patches) }
+    }
     return { patches: json.txns.flatMap((t) => t.patches), end: json.endContent }
   }
   notes.push('real trace absent: seeded synthetic trace of 100,000 keystrokes (set SKEIN_TRACES)')
@@ -136,12 +196,17 @@ function loadTrace(notes: string[]): { patches: Patch[]; end: string } {
     else patches.push([rng.int(len + 1), 0, String.fromCharCode(97 + rng.int(26))])
     len += patches[i]![2].length - patches[i]![1]
   }
+  return { patches, end: replay(patches) }
+}
+
+/** The text after applying `patches` to an empty document. */
+function replay(patches: Patch[]): string {
   const d = new Y.Doc()
   for (const [p, del, ins] of patches) {
     if (del) d.getText('t').delete(p, del)
     if (ins) d.getText('t').insert(p, ins)
   }
-  return { patches, end: d.getText('t').toString() }
+  return d.getText('t').toString()
 }
 
 async function trace(
@@ -204,6 +269,15 @@ export default defineScenarios(
     description:
       '5,000 (full: 10,000) stored ~2 KB documents synced by a fresh client; skein over one socket, peers one socket per document',
     run: async (ctx) => ({ metrics: await each(ctx, (k, t) => manyDocs(ctx, k, t)) }),
+  },
+  {
+    name: 'server-idle-memory',
+    description:
+      '10,000 stored ~2 KB documents loaded by one client, which then leaves: server heap and RSS before, loaded, after unloading (forced GC)',
+    run: async (ctx) => ({
+      metrics: await each(ctx, (k, t) => idleMemory(ctx, k, t)),
+      notes: ['skein evictAfterMs 2 s (default 30 s); peers measured 12 s after the client left'],
+    }),
   },
   {
     name: 'server-trace',

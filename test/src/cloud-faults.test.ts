@@ -124,4 +124,18 @@ describe.each(providers)('fault injection around %s', (_name, make) => {
     expect(faulty.injected.throttle).toBeGreaterThanOrEqual(3)
     await expectConverged(local, inner)
   })
+
+  it('FI4 a listing that omits objects deletes nothing: missing entries are confirmed with HEAD first', async () => {
+    const inner = await make()
+    const local = await temp()
+    for (let i = 0; i < 10; i++) await writeFile(join(local, `n${i}.md`), `note ${i}`)
+    const first = await new SyncEngine({ local, provider: inner, useRemoteIndex: false }).sync()
+    expect(first.filesUploaded).toBe(10)
+    const faulty = new FaultyProvider(inner).hideFromListing(['n1.md', 'n2.md', 'n3.md'])
+    const r = await new SyncEngine({ local, provider: faulty, useRemoteIndex: false }).sync()
+    expect(r.errors).toEqual([])
+    expect([r.filesDeleted, r.filesUploaded, r.filesDownloaded]).toEqual([0, 0, 0])
+    expect(r.warnings.join('\n')).toMatch(/left out 3 object\(s\) that exist/)
+    expect(await expectConverged(local, inner)).toBe(10)
+  })
 })

@@ -8,7 +8,7 @@ import type { S3rverHandle } from './helpers/s3rver.js'
 
 let server: S3rverHandle
 let n = 0
-const make = (prefix: string) =>
+const make = (prefix: string, lightweightPuts = true) =>
   new S3Provider({
     bucket: 'skein-test',
     prefix,
@@ -16,6 +16,7 @@ const make = (prefix: string) =>
     credentials: server.credentials,
     partSize: 5 * 1024 * 1024,
     multipartThreshold: 5 * 1024 * 1024,
+    lightweightPuts,
   })
 
 beforeAll(async () => {
@@ -26,6 +27,11 @@ afterAll(async () => {
 })
 
 runProviderContractTests('S3Provider (s3rver)', { create: async () => make(`contract-${++n}/`) })
+// The SDK's PutObject (what AWS uses) must meet the contract too.
+runProviderContractTests('S3Provider (s3rver, SDK PUTs)', {
+  create: async () => make(`contract-sdk-${++n}/`, false),
+  largeListing: false,
+})
 
 describe('S3Provider specifics', () => {
   it('S3P1 a streamed upload is stored byte-exact (no aws-chunked framing inside)', async () => {

@@ -1,8 +1,9 @@
 /**
  * HTTP-level fault injection for S3Provider: a proxy in front of a real s3rver
  * answers some requests with 500, 503 SlowDown, a reset connection, a hang or a
- * truncated body. The SDK's retries (with back-off) must ride them out, and
- * once retries are exhausted the errors must be classified retryable.
+ * truncated body. Retries (the engine's by default, the SDK's when configured
+ * for direct use) must ride them out, exactly one layer must retry, and once
+ * retries are exhausted the errors must be classified retryable.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, request } from 'node:http'
@@ -11,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SyncEngine, bytesStream, readAll } from '@skein/cloud'
+import { DEFAULT_RETRY_OPTIONS, SyncEngine, bytesStream, readAll } from '@skein/cloud'
 import { S3Provider } from '@skein/cloud-s3'
 import type { S3ProviderOptions } from '@skein/cloud-s3'
 import { sha256HexSync } from '@skein/core/node'
@@ -24,6 +25,8 @@ interface Proxy {
   endpoint: string
   queue: { method: string; fault: Fault }[]
   injected: number
+  /** Requests received, by method (faulted ones included). */
+  seen: Record<string, number>
   server: Server
 }
 
@@ -33,9 +36,12 @@ function startProxy(target: string): Promise<Proxy> {
     endpoint: '',
     queue: [],
     injected: 0,
+    seen: {},
     server: undefined as unknown as Server,
   }
   proxy.server = createServer((req, res) => {
+    const m = req.method ?? '?'
+    proxy.seen[m] = (proxy.seen[m] ?? 0) + 1
     const i = proxy.queue.findIndex((q) => q.method === req.method)
     const fault = i >= 0 ? proxy.queue.splice(i, 1)[0]!.fault : undefined
     if (fault) proxy.injected++
@@ -99,7 +105,7 @@ const body = Buffer.from('payload '.repeat(100))
 const meta = { size: body.length, sha256: sha256HexSync(body), mtime: 1 }
 
 describe('S3Provider under HTTP faults', () => {
-  it('S3F1 the SDK retries 500, 503 SlowDown and reset connections with back-off, then succeeds', async () => {
+  it('S3F1 configured for direct use (maxAttempts 4), the provider retries 500, 503 SlowDown and reset connections with back-off, then succeeds', async () => {
     const p = make({ maxAttempts: 4 })
     proxy.injected = 0
     proxy.queue.push(
@@ -128,6 +134,11 @@ describe('S3Provider under HTTP faults', () => {
       const err = await p.head('whatever').catch((e: unknown) => e)
       expect(err, fault).toMatchObject({ code, retryable: true })
       expect(String((err as Error).message), fault).toMatch(/S3 head .* failed/)
+      // Small uploads take the lightweight PUT path: classified the same way.
+      proxy.queue.push({ method: 'PUT', fault })
+      const perr = await p.upload('k', bytesStream(body), meta).catch((e: unknown) => e)
+      expect(perr, `PUT ${fault}`).toMatchObject({ code, retryable: true })
+      expect(String((perr as Error).message), fault).toMatch(/S3 upload .* failed/)
     }
     await p.close()
   })
@@ -149,5 +160,32 @@ describe('S3Provider under HTTP faults', () => {
     expect(r.filesDownloaded).toBe(5)
     await expectConverged(local, make({ prefix: `sf${n}/` }))
     await p.close()
+  })
+
+  it('S3F4 one layer retries: under SyncEngine a failing request is sent exactly `attempts` times in all (the provider adds none), then reported', async () => {
+    const p = make() // default options: the SDK itself does not retry
+    const local = await mkdtemp(join(tmpdir(), 'skein-s3f-'))
+    temps.push(local)
+    await writeFile(join(local, 'a.md'), 'alpha')
+    const engine = () =>
+      new SyncEngine({ local, provider: p, useRemoteIndex: false, retry: { baseDelayMs: 1 } })
+    try {
+      // Two faults: the third attempt succeeds, and nothing else is sent.
+      proxy.queue.push({ method: 'PUT', fault: '500' }, { method: 'PUT', fault: 'slowdown' })
+      proxy.seen = {}
+      const ok = await engine().sync()
+      expect(ok.errors).toEqual([])
+      expect(proxy.seen.PUT).toBe(3)
+      // A fault that never clears: exactly DEFAULT_RETRY_OPTIONS.attempts requests, not attempts × SDK attempts.
+      await writeFile(join(local, 'a.md'), 'alpha, edited')
+      for (let i = 0; i < 50; i++) proxy.queue.push({ method: 'PUT', fault: '500' })
+      proxy.seen = {}
+      const bad = await engine().sync()
+      expect(proxy.seen.PUT).toBe(DEFAULT_RETRY_OPTIONS.attempts)
+      expect(bad.errors).toMatchObject([{ path: 'a.md', code: 'TRANSIENT' }])
+    } finally {
+      proxy.queue.length = 0
+      await p.close()
+    }
   })
 })

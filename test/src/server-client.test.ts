@@ -4,11 +4,12 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { MemoryDocStore } from '@skein/core'
 import type { ChangePage, DocStore } from '@skein/core'
-import { FrameType, decodeFrame } from '@skein/protocol'
+import * as decoding from 'lib0/decoding'
+import { FrameType, SUBSCRIBE_QUIET, YMessageType, YSyncType, decodeFrame } from '@skein/protocol'
 import type { WebSocketConstructor } from '@skein/client'
 import { RemoteOrigin } from '@skein/client'
 import type { SyncServer } from '@skein/server'
-import { newClient, startServer, textOf, waitFor } from './helpers/server-helpers.js'
+import { RawSocket, newClient, startServer, textOf, waitFor } from './helpers/server-helpers.js'
 
 /** A store that survives `server.close()`, so a restarted server sees the same data. */
 class KeptStore implements DocStore {
@@ -95,5 +96,43 @@ describe('SyncClient', () => {
     expect(server.metrics.framesIn - framesIn).toBeLessThanOrEqual(1)
     a.close()
     b.close()
+  })
+
+  it('PR-F4 a refused quiet SUBSCRIBE without a state vector is answered with the whole state as step 2', async () => {
+    server = await startServer()
+    const writer = newClient(server.url)
+    const doc = new Y.Doc()
+    const h = writer.open('ws1/q', doc)
+    await h.whenSynced
+    doc.getText('t').insert(0, 'one')
+    await waitFor(() => h.unsyncedChanges === 0, 'ack')
+    doc.getText('t').insert(3, ' two')
+    await waitFor(() => h.unsyncedChanges === 0, 'second ack') // seq is now 2
+    // an older client that resubscribes quietly on a stale head (since = 1), without its vector
+    const raw = new RawSocket(`${server.url}/_skein/v1`)
+    await raw.opened
+    raw.sendFrame({
+      type: FrameType.SUBSCRIBE,
+      doc: 'ws1/q',
+      flags: SUBSCRIBE_QUIET,
+      since: 1,
+      sv: new Uint8Array(0),
+    })
+    const step2 = () =>
+      raw.decoded().flatMap((f) => {
+        if (f.type !== FrameType.MESSAGE) return []
+        const d = decoding.createDecoder(f.payload)
+        if (decoding.readVarUint(d) !== YMessageType.SYNC) return []
+        if (decoding.readVarUint(d) !== YSyncType.STEP2) return []
+        return [decoding.readVarUint8Array(d)]
+      })
+    await raw.until(() => step2().length > 0, 'a step 2')
+    const subscribed = raw.decoded().find((f) => f.type === FrameType.SUBSCRIBED)
+    expect(subscribed).toMatchObject({ quiet: false, seq: 2 })
+    const copy = new Y.Doc()
+    Y.applyUpdate(copy, step2()[0]!)
+    expect(textOf(copy)).toBe('one two')
+    raw.close()
+    writer.close()
   })
 })

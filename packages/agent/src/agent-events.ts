@@ -1,4 +1,5 @@
 import type { FileId } from '@skein/core'
+import type { SkippedFile } from './skipped-files.js'
 
 /** Connection and work state reported by `Agent.status()`. */
 export interface AgentStatus {
@@ -14,13 +15,22 @@ export interface AgentStatus {
   openBodies: number
   /** Why the agent is paused (mass-delete guard, vanished root), when it is. */
   pausedReason: string | undefined
+  /**
+   * Local files and folders left unsynced (a name other devices cannot hold,
+   * a symbolic link, …), each with what to do; the first 100 by path — see
+   * `Agent.skippedFiles()` for all. They are not errors of the agent.
+   */
+  skippedFiles: readonly SkippedFile[]
+  /** How many local paths are skipped in all. */
+  skipped: number
 }
 
 /** A conflict this agent found and resolved per its policy. */
 export interface AgentConflict {
   fileId: FileId
   path: string
-  kind: 'edit' | 'delete' | 'join' | 'binary'
+  /** `name`: two entries claimed one path; the loser was renamed to the conflict copy. */
+  kind: 'edit' | 'delete' | 'join' | 'binary' | 'name'
   policy: string
   /** The conflict copy's path, when one was made. */
   copyPath: string | undefined
@@ -29,7 +39,15 @@ export interface AgentConflict {
 /** Something the agent skipped or refused, reported rather than guessed about. */
 export interface AgentIssue {
   path: string
-  kind: 'symlink' | 'unsyncable-name' | 'special' | 'io' | 'refused-remote' | 'gen-mismatch'
+  kind:
+    | 'symlink'
+    | 'unsyncable-name'
+    | 'special'
+    | 'case-twin'
+    | 'path-conflict'
+    | 'io'
+    | 'refused-remote'
+    | 'gen-mismatch'
   message: string
 }
 

@@ -45,7 +45,8 @@ export interface AgentOptions {
   /**
    * Body documents unused this long are closed; default 60 s. A reconnect then
    * resubscribes only recently active notes (remote edits to the others are
-   * noticed through the entry's content hash). 0 keeps every body open.
+   * noticed through the entry's content hash). Bodies fetched only to write
+   * their files (a first sync) are closed right after. 0 keeps every body open.
    */
   bodyIdleMs: number
   /** Quiet period before a batch of disk events is processed; default 50 ms. */

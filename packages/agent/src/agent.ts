@@ -17,6 +17,8 @@ import { loadIgnoreMatcher } from './ignore-rules.js'
 import { LocalChanges } from './local-changes.js'
 import { NativeWatcher } from './native-watcher.js'
 import { RemoteChanges } from './remote-changes.js'
+import { SkippedFiles } from './skipped-files.js'
+import type { SkippedFile } from './skipped-files.js'
 import { StateStore } from './state-store.js'
 import type { TrashRecord } from './state-types.js'
 import type { SyncTransport, DocSession } from './sync-transport.js'
@@ -78,7 +80,14 @@ export class Agent {
       lastSync: this.lastSync,
       pausedReason: this.pausedReason,
       openBodies: this.ctx?.bodies.size ?? 0,
+      skippedFiles: this.ctx?.skipped.list().slice(0, 100) ?? [],
+      skipped: this.ctx?.skipped.size ?? 0,
     }
+  }
+
+  /** Every local path left unsynced, with why and what to do (also in `status()`, capped). */
+  skippedFiles(): SkippedFile[] {
+    return this.ctx?.skipped.list() ?? []
   }
 
   /** Opens the state, recovers interrupted writes, syncs, indexes the folder and starts watching. */
@@ -124,10 +133,18 @@ export class Agent {
       transport,
       ignore: loadIgnoreMatcher(o.root),
       origin: { source: 'disk', device },
-      bodies: new BodyDocs(o.workspace, transport, store, (id) => queue.touchId(id), o.bodyIdleMs),
+      bodies: new BodyDocs(
+        o.workspace,
+        transport,
+        store,
+        (id) => queue.touchId(id),
+        (id) => ws.get(id)?.gen,
+        o.bodyIdleMs,
+      ),
       online: () => transport.connected && this.wsSynced,
       conflict: (c) => this.emit('conflict', c),
       issue: (i) => this.emit('issue', i),
+      skipped: new SkippedFiles((i) => this.emit('issue', i)),
       requeue: (id) => queue.touchIdLater(id),
       requeuePaths: (paths, ms) => queue.touchPathsLater(paths, ms),
     }
@@ -187,6 +204,7 @@ export class Agent {
       }
       if (!transport.connected || this.state === 'stopped') return
       this.wsSynced = true
+      ctx.bodies.resume()
       firstSync()
       this.emit('status', this.status())
       queue.touchAll() // reconnect: fold in pending edits three-way
@@ -195,8 +213,17 @@ export class Agent {
       transport.onConnection((up) => {
         if (!up) {
           this.wsSynced = false
+          ctx.bodies.suspend()
           this.emit('status', this.status())
-        } else void whenWsSynced()
+          return
+        }
+        // A fresh subscription, never a quiet one: a quiet resubscription trusts the
+        // change feed, whose sequence numbers start over on a server that lost its
+        // data — the workspace would look unchanged when another device restored it.
+        // It is one document; a full state-vector exchange costs little.
+        this.session?.close()
+        this.session = transport.open(o.workspace, doc)
+        void whenWsSynced()
       }),
     )
     if (transport.connected) void whenWsSynced()

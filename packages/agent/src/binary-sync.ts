@@ -1,6 +1,7 @@
 import { SkeinError } from '@skein/core'
 import type { ContentHash, FileId } from '@skein/core'
 import type { FileEntry } from '@skein/workspace'
+import { writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
 import type { DiskFile } from './disk-file.js'
 import { hashBytes } from './file-hash.js'
@@ -69,7 +70,7 @@ export class BinarySync {
     const bytes = await this.fetch(entry)
     if (!bytes) return
     const res = await this.ctx.writer.write({ path, data: bytes, expect: null, fileId: entry.id })
-    if (!res.ok) return this.ctx.requeue(entry.id)
+    if (!res.ok) return writeRefused(this.ctx, entry.id, path, res)
     await agree({ ...res.stat, path, bytes, text: undefined })
   }
 
@@ -82,7 +83,7 @@ export class BinarySync {
       expect: disk.hash,
       fileId: entry.id,
     })
-    if (!res.ok) return this.ctx.requeue(entry.id)
+    if (!res.ok) return writeRefused(this.ctx, entry.id, disk.path, res)
     await agree({ ...disk, ...res.stat, bytes, text: undefined }, 'binary')
   }
 
@@ -97,6 +98,8 @@ export class BinarySync {
         size: disk.size,
         mtime: disk.mtimeMs,
         device: ctx.device,
+        // A text file that became binary: other devices must fetch the blob, not read the body.
+        kind: 'binary',
       },
       ctx.origin,
     )

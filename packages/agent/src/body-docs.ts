@@ -16,9 +16,17 @@ export interface Body {
 }
 
 /** The generation a body document carries (`undefined` before it is seeded). */
-export function bodyGen(body: Body): number | undefined {
+export function bodyGen(body: Pick<Body, 'doc'>): number | undefined {
   const g = body.doc.getMap('meta').get('gen')
   return typeof g === 'number' ? g : undefined
+}
+
+/** What a body holds while it may not be synced: nothing is exchanged, nothing resolves. */
+const DETACHED: DocSession = {
+  synced: () => new Promise<void>(() => {}),
+  flushed: () => new Promise<void>(() => {}),
+  settled: () => false,
+  close: () => {},
 }
 
 /**
@@ -27,17 +35,33 @@ export function bodyGen(body: Body): number | undefined {
  */
 export class BodyDocs {
   private readonly bodies = new Map<FileId, Body>()
-  /** Bodies changed since the last save, saved together in one batch. */
-  private readonly dirty = new Set<FileId>()
+  /**
+   * Bodies changed since the last save, saved together in one batch. The value
+   * lists the updates since then when nothing was persisted before (a body
+   * just downloaded or created): a single one is the whole state and is stored
+   * as it is, without encoding the document again; null means "encode".
+   */
+  private readonly dirty = new Map<FileId, Uint8Array[] | null>()
+  /** Open bodies with nothing (or only a stale generation) persisted. */
+  private readonly persistedEmpty = new Set<FileId>()
   private saveTimer: NodeJS.Timeout | undefined
   private readonly lastUse = new Map<FileId, number>()
   private sweeper: NodeJS.Timeout | undefined
+
+  /**
+   * True while the workspace document is in sync: only then is an entry's
+   * `gen` known, so only then are bodies attached to their rooms (DESIGN §3:
+   * a body of another generation is never merged, not even for a moment).
+   */
+  private live = false
 
   constructor(
     private readonly workspace: string,
     private readonly transport: SyncTransport,
     private readonly store: StateStore,
     private readonly onRemoteChange: (fileId: FileId) => void,
+    /** The generation the workspace gives a file's body (undefined: unknown entry). */
+    private readonly genOf: (fileId: FileId) => number | undefined,
     /** Bodies unused this long are closed (0: never); remote edits are then noticed by the entry's hash. */
     private readonly idleMs = 0,
   ) {
@@ -62,8 +86,7 @@ export class BodyDocs {
         b.session.settled() &&
         !this.dirty.has(id),
     )
-    if (idle.length === 0) return
-    await this.store.saveDocs(idle.map(([, b]) => [b.room, Y.encodeStateAsUpdate(b.doc)] as const))
+    // Not dirty: what is persisted is their state already.
     for (const [id, b] of idle)
       if (this.bodies.get(id) === b && Date.now() - (this.lastUse.get(id) ?? 0) >= this.idleMs)
         this.close(id)
@@ -96,18 +119,34 @@ export class BodyDocs {
     return fileIds.map((id) => this.bodies.get(id) as Body)
   }
 
+  /** True when a body's generation differs from its entry's (it must not be merged). */
+  private stale(fileId: FileId, doc: Y.Doc): boolean {
+    const gen = bodyGen({ doc })
+    return gen !== undefined && this.live && gen !== this.genOf(fileId)
+  }
+
   private attach(fileId: FileId, saved: Uint8Array | undefined): void {
     const room = `${this.workspace}/${fileId}`
-    const doc = new Y.Doc()
+    // The room as guid: Yjs would otherwise draw a random uuid per document
+    // (31 crypto calls each — a second of a 10,000-note first sync).
+    let doc = new Y.Doc({ guid: room })
     if (saved) Y.applyUpdate(doc, saved, AGENT_ORIGIN)
+    if (this.stale(fileId, doc)) {
+      // A local copy of an older generation: start empty and fetch the current one.
+      doc.destroy()
+      doc = new Y.Doc({ guid: room })
+      saved = undefined
+    }
+    if (saved) this.persistedEmpty.delete(fileId)
+    else this.persistedEmpty.add(fileId)
     const text = doc.getText('body')
-    doc.on('update', (_u: Uint8Array, origin: unknown) => {
+    doc.on('update', (u: Uint8Array, origin: unknown) => {
       this.lastUse.set(fileId, Date.now())
-      this.scheduleSave(fileId)
+      this.scheduleSave(fileId, u)
       if (origin !== AGENT_ORIGIN) this.onRemoteChange(fileId)
     })
-    const body: Body = { fileId, room, doc, text, session: this.transport.open(room, doc) }
-    this.bodies.set(fileId, body)
+    const session = this.live ? this.transport.open(room, doc) : DETACHED
+    this.bodies.set(fileId, { fileId, room, doc, text, session })
   }
 
   /**
@@ -116,9 +155,46 @@ export class BodyDocs {
    */
   resubscribe(fileId: FileId): void {
     const b = this.bodies.get(fileId)
-    if (!b) return
+    if (!b || !this.live) return
     b.session.close()
     b.session = this.transport.open(b.room, b.doc)
+  }
+
+  /**
+   * The connection dropped: every body leaves its room until {@link resume}.
+   * Reconnecting must not re-sync a body before the workspace says which
+   * generation is current (another device may have re-seeded it meanwhile).
+   */
+  suspend(): void {
+    if (!this.live) return
+    this.live = false
+    for (const b of this.bodies.values()) {
+      b.session.close()
+      b.session = DETACHED
+    }
+  }
+
+  /**
+   * The workspace document is in sync again: bodies of the current generation
+   * rejoin their rooms; a body of another generation is dropped (its text is
+   * on disk and in the base; the current generation is fetched when needed)
+   * and its file handed back for another pass.
+   */
+  resume(): void {
+    if (this.live) return
+    this.live = true
+    for (const [id, b] of [...this.bodies]) {
+      if (this.stale(id, b.doc)) {
+        this.drop(id)
+        this.onRemoteChange(id)
+      } else if (b.session === DETACHED) b.session = this.transport.open(b.room, b.doc)
+    }
+  }
+
+  /** Forgets an open body without saving it (its generation is gone). */
+  private drop(fileId: FileId): void {
+    this.dirty.delete(fileId)
+    this.close(fileId)
   }
 
   /** Writes the first content and generation of a body this device created. */
@@ -129,21 +205,50 @@ export class BodyDocs {
     }, AGENT_ORIGIN)
   }
 
-  private scheduleSave(fileId: FileId): void {
-    this.dirty.add(fileId)
+  private scheduleSave(fileId: FileId, update: Uint8Array): void {
+    const list = this.dirty.get(fileId)
+    if (list === undefined)
+      this.dirty.set(fileId, this.persistedEmpty.has(fileId) ? [update] : null)
+    else list?.push(update)
     this.saveTimer ??= setTimeout(() => void this.saveDirty().catch(() => {}), 200)
   }
 
   /** Persists every changed body in one write batch. */
   private async saveDirty(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = undefined
     const docs: [string, Uint8Array][] = []
-    for (const id of this.dirty) {
+    const ids: FileId[] = []
+    for (const [id, updates] of this.dirty) {
       const b = this.bodies.get(id)
-      if (b) docs.push([b.room, Y.encodeStateAsUpdate(b.doc)])
+      if (!b) continue
+      const { pendingStructs, pendingDs } = b.doc.store
+      const whole = updates?.length === 1 && pendingStructs === null && pendingDs === null
+      docs.push([b.room, whole ? (updates[0] as Uint8Array) : Y.encodeStateAsUpdate(b.doc)])
+      ids.push(id)
+      this.persistedEmpty.delete(id)
     }
     this.dirty.clear()
-    await this.store.saveDocs(docs)
+    try {
+      await this.store.saveDocs(docs)
+    } catch (err) {
+      for (const id of ids) if (!this.dirty.has(id)) this.dirty.set(id, null)
+      throw err
+    }
+  }
+
+  /**
+   * Persists and closes bodies that were only needed to write their files (a
+   * first sync): 10,000 open documents would hold memory and server rooms for
+   * nothing. Remote edits to them are noticed by the entry's hash later, as for
+   * any idle body. Bodies with unacknowledged updates stay open.
+   */
+  async release(fileIds: readonly FileId[]): Promise<void> {
+    await this.saveDirty()
+    for (const id of fileIds) {
+      const b = this.bodies.get(id)
+      if (b && b.session.settled() && !this.dirty.has(id)) this.close(id)
+    }
   }
 
   /** Closes one body (after its file was deleted). */
@@ -154,16 +259,15 @@ export class BodyDocs {
     b.doc.destroy()
     this.bodies.delete(fileId)
     this.lastUse.delete(fileId)
+    this.persistedEmpty.delete(fileId)
   }
 
   /** Persists every body now and closes them all. */
   async closeAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper)
-    if (this.saveTimer) clearTimeout(this.saveTimer)
-    this.saveTimer = undefined
-    this.dirty.clear()
+    // What is not dirty is persisted already.
+    await this.saveDirty()
     const all = [...this.bodies.values()]
-    await this.store.saveDocs(all.map((b) => [b.room, Y.encodeStateAsUpdate(b.doc)] as const))
     for (const b of all) {
       b.session.close()
       b.doc.destroy()

@@ -1,4 +1,5 @@
 import type * as Y from 'yjs'
+import { Awareness } from 'y-protocols/awareness'
 import { SyncClient, downloadBlob, uploadBlob } from '@skein/client'
 import type { DocHandle, WebSocketConstructor } from '@skein/client'
 import type { Logger } from '@skein/core'
@@ -16,6 +17,20 @@ export interface ClientTransportOptions {
   maxBackoffMs: number
   /** Replace the client after this long without a connection (0: never). */
   stallMs: number
+}
+
+/**
+ * An awareness that announces nothing: the agent is no presence participant
+ * (no cursor, no user), and a default one per body costs a frame per
+ * subscription and a 3-second timer each — for 10,000 notes, a second of a
+ * first sync and thousands of timer callbacks a second forever after.
+ */
+function silentAwareness(doc: Y.Doc): Awareness {
+  const a = new Awareness(doc)
+  clearInterval((a as unknown as { _checkInterval: NodeJS.Timeout })._checkInterval)
+  a.states.delete(doc.clientID)
+  a.meta.delete(doc.clientID)
+  return a
 }
 
 function whenHandleSynced(h: DocHandle): Promise<void> {
@@ -72,7 +87,7 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
       ...(opts.logger ? { logger: opts.logger } : {}),
     })
   let client = make()
-  const sessions = new Set<{ room: string; doc: Y.Doc; h: DocHandle }>()
+  const sessions = new Set<{ room: string; doc: Y.Doc; awareness: Awareness; h: DocHandle }>()
   const listeners = new Set<(connected: boolean) => void>()
   let offStatus: () => void = () => {}
   let since = Date.now()
@@ -97,7 +112,7 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
             client = make()
             since = Date.now()
             watch()
-            for (const s of sessions) s.h = client.open(s.room, s.doc)
+            for (const s of sessions) s.h = client.open(s.room, s.doc, { awareness: s.awareness })
           },
           Math.max(stallMs / 4, 50),
         )
@@ -118,7 +133,8 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
       return () => listeners.delete(cb)
     },
     open(room: string, doc: Y.Doc): DocSession {
-      const s = { room, doc, h: client.open(room, doc) }
+      const awareness = silentAwareness(doc)
+      const s = { room, doc, awareness, h: client.open(room, doc, { awareness }) }
       sessions.add(s)
       return {
         synced: () => whenHandleSynced(s.h),
@@ -127,6 +143,7 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
         close: () => {
           sessions.delete(s)
           s.h.close()
+          s.awareness.destroy()
         },
       }
     },

@@ -6,9 +6,12 @@ import { merge3 } from '@skein/merge'
 import { repairFolds } from './fold-records.js'
 import type { FoldRecord } from './fold-records.js'
 import type { Body } from './body-docs.js'
+import { writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
 import type { DiskFile } from './disk-file.js'
-import { conflictCopyPath } from './names.js'
+import { conflictCopyPath, isConflictCopyOf } from './names.js'
+import { textHash } from './disk-file.js'
+import { hashBytes } from './file-hash.js'
 
 /** Inputs of a text conflict (both sides changed the same lines). */
 export interface TextConflict {
@@ -22,8 +25,11 @@ export interface TextConflict {
   write: (text: string) => Promise<void>
   agree: (disk: DiskFile) => Promise<void>
   updateMeta: (disk: DiskFile) => void
-  /** Folds text into the body (recorded, see fold-records.ts). */
-  fold: (next: string) => void
+  /**
+   * Folds text into the body (recorded, see fold-records.ts), rebased over
+   * edits that arrived meanwhile; false when they collide (decide again).
+   */
+  fold: (next: string) => boolean
 }
 
 /** Applies the conflict policy (DESIGN §6) and records every conflict in the WorkspaceCrdt. */
@@ -33,13 +39,23 @@ export class Conflicts {
     private readonly createFromDisk: (path: string) => Promise<FileId | undefined>,
   ) {}
 
-  /** Saves `data` next to `path` as `<stem>.conflict-<device>-<time><ext>` and syncs it as a new file. */
+  /**
+   * Saves `data` next to `path` as `<stem>.conflict-<device>-<time><ext>` and
+   * syncs it as a new file — unless the workspace already holds a conflict
+   * copy of this file with the same content (another device kept the same
+   * version): then that copy is the one, not a second.
+   */
   async saveCopy(
     path: string,
     data: Uint8Array | string,
     device?: string,
   ): Promise<{ path: string; id: FileId | undefined }> {
     const { ctx } = this
+    const existing = this.sameCopy(
+      path,
+      typeof data === 'string' ? textHash(data) : hashBytes(data),
+    )
+    if (existing) return existing
     const copyPath = conflictCopyPath(
       path,
       device ?? ctx.opts.device,
@@ -51,6 +67,21 @@ export class Conflicts {
     if (!res.ok)
       throw new Error(`Conflict copy ${copyPath} appeared while it was being written; retrying.`)
     return { path: copyPath, id: await this.createFromDisk(copyPath) }
+  }
+
+  /** A live conflict copy of `path` in the workspace whose content hash is `hash`. */
+  private sameCopy(path: string, hash: string): { path: string; id: FileId } | undefined {
+    const { ws } = this.ctx
+    const id = ws.findByPath(path.normalize('NFC'))
+    const parent = id === undefined ? undefined : ws.get(id)?.parent
+    if (parent === undefined) return undefined
+    for (const c of ws.children(parent as FileId | '')) {
+      const e = ws.get(c)
+      const p = ws.getPath(c)
+      if (e && p && !e.deleted && e.hash === hash && isConflictCopyOf(p, path))
+        return { path: p, id: c }
+    }
+    return undefined
   }
 
   private record(
@@ -85,7 +116,7 @@ export class Conflicts {
       expect: disk.hash,
       fileId: entry.id,
     })
-    if (!res.ok) return ctx.requeue(entry.id)
+    if (!res.ok) return writeRefused(ctx, entry.id, disk.path, res)
     await agree({ ...disk, ...res.stat, text: crdtText, bytes: new Uint8Array(0) })
     this.record(entry, disk.path, 'join', copy)
   }
@@ -112,7 +143,8 @@ export class Conflicts {
         const diskNewer = c.disk.mtimeMs >= c.entry.mtime
         if (diskNewer) {
           const copy = await this.saveCopy(c.disk.path, c.crdtText)
-          c.fold(d)
+          // Remote edits may have arrived while the copy was written: keep them.
+          if (!c.fold(d)) return ctx.requeue(c.entry.id)
           c.updateMeta(c.disk)
           await c.agree(c.disk)
           return this.record(c.entry, c.disk.path, 'edit', copy)
@@ -154,11 +186,32 @@ export class Conflicts {
           target = r.device === ctx.opts.device ? target : r.text
       }
     }
+    // The body may also hold edits outside this group (an editor typing, a
+    // device whose fold saw other text): keep them. Lines of the current text
+    // that no fold of the group explains must survive the repair.
+    const current = body.text.toJSON()
+    const foreign = unexplainedLines(current, [target, base, ...group.map((r) => r.text)])
+    if (foreign.length > 0) {
+      const m = merge3(base, current, target, {
+        labels: { ours: 'current', base: 'base', theirs: 'repaired' },
+      })
+      const kept = m.clean ? unexplainedLines(m.text, []) : []
+      if (m.clean && foreign.every((l) => kept.includes(l))) target = m.text
+      else {
+        // Cannot repair without dropping someone's text: leave the merged characters as they are.
+        ctx.opts.logger.info('concurrent edits left unrepaired: other edits overlap them', {
+          path: disk.path,
+        })
+        repairFolds(body, group, current, ctx.opts.device, ctx.opts.clock.now())
+        return
+      }
+    }
     const copies =
       ctx.opts.conflictPolicy === 'copy' && conflicted ? group.filter((r) => r.text !== target) : []
     const saved = []
     for (const r of copies) saved.push(await this.saveCopy(disk.path, r.text, r.device))
-    repairFolds(body, group, target, ctx.opts.device, ctx.opts.clock.now())
+    if (!repairFolds(body, group, target, ctx.opts.device, ctx.opts.clock.now(), current))
+      ctx.requeue(entry.id)
     if (conflicted) this.record(entry, disk.path, 'edit', saved[0])
   }
 
@@ -180,4 +233,26 @@ export class Conflicts {
     else await keepRemote()
     this.record(entry, disk.path, 'binary', copy)
   }
+}
+
+/**
+ * Lines of `text` found in none of `explained` (as a multiset: a line counted
+ * twice in `text` needs two occurrences). With no `explained`, all lines.
+ */
+function unexplainedLines(text: string, explained: readonly string[]): string[] {
+  const budget = new Map<string, number>()
+  for (const t of explained)
+    for (const [l, n] of countLines(t)) budget.set(l, Math.max(budget.get(l) ?? 0, n))
+  const out: string[] = []
+  for (const [l, n] of countLines(text)) {
+    const extra = n - (budget.get(l) ?? 0)
+    for (let i = 0; i < extra; i++) out.push(l)
+  }
+  return out
+}
+
+function countLines(text: string): Map<string, number> {
+  const m = new Map<string, number>()
+  for (const l of text.split('\n')) if (l !== '') m.set(l, (m.get(l) ?? 0) + 1)
+  return m
 }

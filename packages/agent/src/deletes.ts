@@ -109,5 +109,8 @@ export class Deletes {
       })
     ctx.bodies.close(entry.id)
     await ctx.store.deleteBase(entry.id)
+    // An entry now shown at the freed path (e.g. the winner of a name clash) can be written.
+    const waiting = ctx.ws.findByPath(base.path.normalize('NFC'))
+    if (waiting !== undefined && waiting !== entry.id) ctx.requeue(waiting)
   }
 }

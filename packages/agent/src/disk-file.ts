@@ -1,5 +1,6 @@
 import { lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { SkeinError } from '@skein/core'
 import type { ContentHash } from '@skein/core'
 import { sha256HexSync } from '@skein/core/node'
 import { isText } from '@skein/merge'
@@ -34,7 +35,12 @@ export function readDiskFile(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined
-    throw err
+    const fix = code === 'EACCES' || code === 'EPERM' ? '; check its permissions' : ''
+    throw new SkeinError(
+      'IO',
+      `Cannot read ${path}: ${(err as Error).message}. It is left as it is (not treated as deleted) and synced once it can be read${fix}.`,
+      { cause: err },
+    )
   }
 }
 

@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, symlinkSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  symlinkSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -59,10 +67,16 @@ describe('DiskWriter', () => {
       /agent state/,
     )
     symlinkSync('/etc/hostname', join(root, 'l.md'))
-    await expect(writer.write({ path: 'l.md', data: 'x', expect: null })).rejects.toThrow(
-      /symbolic link/,
-    )
-    expect(readdirSync(root).sort()).toEqual(['.skein', 'l.md'])
+    mkdirSync(join(root, 'dir.md'))
+    // Something in the way is never replaced; it blocks only its own write in a batch.
+    const res = await writer.writeMany([
+      { path: 'l.md', data: 'x', expect: null },
+      { path: 'dir.md', data: 'x', expect: null },
+      { path: 'fine.md', data: 'fine', expect: null },
+    ])
+    expect(res.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['blocked', 'blocked', 'ok'])
+    expect(readdirSync(root).sort()).toEqual(['.skein', 'dir.md', 'fine.md', 'l.md'])
+    expect(readFileSync(join(root, 'fine.md'), 'utf8')).toBe('fine')
   })
 
   it('recovery replays a complete interrupted write and rolls back a stale one', async () => {

@@ -25,6 +25,8 @@ export type WriteResult =
   | { ok: true; stat: HashedStat }
   /** The target no longer matched `expect` (an edit the agent has not read): nothing written. */
   | { ok: false; reason: 'changed'; current: HashedStat | undefined }
+  /** A folder, symbolic link or special file is at the target: nothing written, nothing replaced. */
+  | { ok: false; reason: 'blocked'; current: undefined }
 
 /** What recovery did with one intent left by an interrupted run. */
 export interface RecoveredIntent {
@@ -56,7 +58,7 @@ export class DiskWriter {
    * root: `..`, absolute paths, control characters (core's path rules), the
    * `.skein` folder, and parent folders that are symbolic links.
    */
-  resolve(path: string): string {
+  resolve(path: string, verified?: Set<string>): string {
     const norm = normalizePath(path)
     const segs = norm.split('/')
     if (segs[0] === '.skein')
@@ -67,6 +69,8 @@ export class DiskWriter {
     let cur = this.root
     for (const seg of segs.slice(0, -1)) {
       cur = join(cur, seg)
+      // A batch checks each folder once (a first sync writes thousands of files into a few folders).
+      if (verified?.has(cur)) continue
       let st
       try {
         st = lstatSync(cur)
@@ -78,6 +82,7 @@ export class DiskWriter {
           'INVALID_PATH',
           `Refusing to write ${path}: its parent ${cur} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; links are never followed.`,
         )
+      verified?.add(cur)
     }
     return join(this.root, norm)
   }
@@ -93,8 +98,9 @@ export class DiskWriter {
    * before its rename, each folder fsynced once.
    */
   async writeMany(reqs: readonly WriteRequest[]): Promise<WriteResult[]> {
+    const verified = new Set<string>()
     const jobs = reqs.map((req) => {
-      const abs = this.resolve(req.path)
+      const abs = this.resolve(req.path, verified)
       const bytes = typeof req.data === 'string' ? Buffer.from(req.data, 'utf8') : req.data
       const intent: Intent = {
         id: `${this.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
@@ -117,12 +123,15 @@ export class DiskWriter {
       for (const j of jobs) {
         // Checked as late as possible: an editor save between this check and the
         // rename is the only window left, and it is microseconds wide.
-        if (existsLink(j.abs))
-          throw new SkeinError(
-            'PRECONDITION_FAILED',
-            `Refusing to replace ${j.req.path}: it is a symbolic link, folder or special file; move it away.`,
-          )
-        const current = await readHashed(j.abs)
+        const kind = entryKind(j.abs)
+        if (kind === 'other') {
+          // Never replaced; one blocked file does not hold up the rest of the batch.
+          unlinkSync(j.tmp)
+          results.push({ ok: false, reason: 'blocked', current: undefined })
+          continue
+        }
+        // Nothing there is all a new file needs to know (a first sync writes thousands).
+        const current = kind === 'none' ? undefined : await readHashed(j.abs)
         if ((current?.hash ?? null) !== j.req.expect) {
           unlinkSync(j.tmp)
           results.push({ ok: false, reason: 'changed', current })
@@ -143,7 +152,9 @@ export class DiskWriter {
         `Cannot write ${jobs
           .map((j) => j.req.path)
           .slice(0, 3)
-          .join(', ')}: ${(err as Error).message}.`,
+          .join(
+            ', ',
+          )}: ${(err as Error).message}. ${writeFix((err as NodeJS.ErrnoException).code)}`,
         {
           cause: err,
         },
@@ -190,6 +201,17 @@ export class DiskWriter {
   }
 }
 
+/** What to do about a failed write, by its errno code. */
+function writeFix(code: string | undefined): string {
+  const fix =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'The disk is full: free some space'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'Check that the folder is writable'
+        : 'Fix the cause'
+  return `${fix}; the files were left as they were and are written on the agent's next pass.`
+}
+
 async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
   const fh = await open(path, 'wx', 0o644)
   try {
@@ -225,10 +247,11 @@ async function inParallel<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
-function existsLink(abs: string): boolean {
+/** What is at a path: nothing, a regular file, or something else (link, folder, special file). */
+function entryKind(abs: string): 'none' | 'file' | 'other' {
   try {
-    return !lstatSync(abs).isFile()
+    return lstatSync(abs).isFile() ? 'file' : 'other'
   } catch {
-    return false
+    return 'none'
   }
 }

@@ -3,6 +3,7 @@ import type { FileEntry } from '@skein/workspace'
 import { merge3 } from '@skein/merge'
 import { concurrentFolds, foldIntoBody } from './fold-records.js'
 import type { Body } from './body-docs.js'
+import { writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
 import { readDiskFile, textSize } from './disk-file.js'
 import type { DiskFile } from './disk-file.js'
@@ -13,7 +14,17 @@ import { sameStat, toFileStat } from './file-hash.js'
 import { Conflicts } from './conflicts.js'
 import { BinarySync } from './binary-sync.js'
 import { Deletes } from './deletes.js'
-import { usableBody } from './usable-body.js'
+import { BODY_SYNC_WAIT_MS, usableBody } from './usable-body.js'
+import { arrivals } from './arrivals.js'
+
+/** Files written per batch by {@link FileSync.downloadMany}. */
+const DOWNLOAD_BATCH = 500
+/**
+ * Bodies a bulk download keeps subscribed at once: enough to keep the server
+ * busy, few enough that 10,000 notes never sit in memory (or in server rooms)
+ * together.
+ */
+const DOWNLOAD_WINDOW = 2000
 
 /** True when the file at the base's path still has the base's size, mtime, ctime and inode. */
 function statUnchanged(root: string, base: BaseRecord): boolean {
@@ -168,8 +179,11 @@ export class FileSync {
     const base = ctx.store.getBase(fileId)
     const path = diskPath ?? base?.path ?? ctx.ws.getPath(fileId)
     if (path === undefined) return
+    // A base agreed with another body generation is no base for the text (DESIGN §3).
+    const sameGen = base?.gen === undefined || base.gen === entry.gen
     if (
       base &&
+      sameGen &&
       !entry.deleted &&
       entry.hash === base.hash &&
       base.path === path &&
@@ -178,6 +192,7 @@ export class FileSync {
       return
     const disk = this.read(path)
     if (entry.deleted) return this.deletes.remoteDeleted(entry, base, disk)
+    if (!base && disk && this.heldByAnother(fileId, path)) return
     if (!disk) {
       if (!base) return this.download(entry, path)
       // Only the disk pass decides a file was deleted (after its grace period, with
@@ -186,18 +201,40 @@ export class FileSync {
       return this.deletes.localDeleted(entry, base)
     }
     if (base && disk.hash === base.hash && entry.hash === base.hash) {
-      if (disk.mtimeMs !== base.mtimeMs || disk.ino !== base.ino || disk.ctimeMs !== base.ctimeMs)
+      if (
+        disk.mtimeMs !== base.mtimeMs ||
+        disk.ino !== base.ino ||
+        disk.ctimeMs !== base.ctimeMs ||
+        !sameGen
+      )
         await ctx.store.putBase({
           ...base,
           ino: disk.ino,
           mtimeMs: disk.mtimeMs,
           ctimeMs: disk.ctimeMs,
+          ...(entry.kind === 'text' ? { gen: entry.gen } : {}),
         })
       return
     }
     if (entry.kind === 'binary' || disk.text === undefined || base?.kind === 'binary')
       return this.binary.sync(entry, base, disk, (d, k) => this.agree(entry.id, d, k))
-    return this.syncText(entry, base, disk)
+    // Another generation: the text the base holds was never merged with this body,
+    // so the disk text is treated like a first join (kept as a copy if it differs).
+    return this.syncText(entry, sameGen ? base : undefined, disk)
+  }
+
+  /**
+   * True when the file at `path` is another entry's, on its way elsewhere (a
+   * remote rename or delete not applied yet): it is not this entry's disk
+   * version, so no join and no conflict copy. Moving it away requeues this entry.
+   */
+  private heldByAnother(fileId: FileId, path: string): boolean {
+    const holder = this.ctx.store.baseByPath(path)
+    if (!holder || holder.fileId === fileId) return false
+    const e = this.ctx.ws.get(holder.fileId)
+    return (
+      e !== undefined && (e.deleted || this.ctx.ws.getPath(e.id) !== holder.path.normalize('NFC'))
+    )
   }
 
   private async syncText(
@@ -212,9 +249,18 @@ export class FileSync {
     return this.decideText(entry, base, disk, body)
   }
 
-  /** Folds text into a body, recording the fold (see fold-records.ts). */
-  fold(body: Body, next: string, base: string): void {
-    foldIntoBody(body, next, { device: this.ctx.opts.device, base, at: this.ctx.opts.clock.now() })
+  /**
+   * Folds text into a body, recording the fold (see fold-records.ts). With
+   * `saw` (the body text `next` was computed from), edits that arrived since
+   * are kept by a rebase; false when they collide (the caller decides again).
+   */
+  fold(body: Body, next: string, base: string, saw?: string): boolean {
+    return foldIntoBody(body, next, {
+      device: this.ctx.opts.device,
+      base,
+      at: this.ctx.opts.clock.now(),
+      ...(saw === undefined ? {} : { saw }),
+    })
   }
 
   private async decideText(
@@ -226,6 +272,17 @@ export class FileSync {
     const { ctx } = this
     const d = disk.text as string
     const c = body.text.toJSON()
+    if (d === '' && base?.text && c !== '' && Math.abs(disk.mtimeMs - base.mtimeMs) < 1) {
+      // Power loss: a crash before the data reached the disk leaves the file
+      // truncated to 0 bytes with its old mtime. Never spread that: put the
+      // workspace text back (nothing changes anywhere else) and say so.
+      ctx.issue({
+        path: disk.path,
+        kind: 'io',
+        message: `${disk.path} became empty but kept its modification time (what a crash before a write reached the disk leaves); restored it from the workspace instead of emptying it on every device. If you emptied it on purpose, save it again.`,
+      })
+      return this.writeText(entry, disk, c)
+    }
     if (d === c) {
       if (ctx.online() && entry.hash !== disk.hash) this.updateMeta(entry.id, disk)
       return this.agree(entry.id, disk, 'text', entry.gen)
@@ -258,7 +315,7 @@ export class FileSync {
       disk,
       crdtText: c,
       markersText: merged.text,
-      fold: (next) => this.fold(body, next, b),
+      fold: (next) => this.fold(body, next, b, c),
       write: (text) => this.writeText(entry, disk, text),
       agree: (d2) => this.agree(entry.id, d2, 'text', entry.gen),
       updateMeta: (d2) => this.updateMeta(entry.id, d2),
@@ -274,7 +331,7 @@ export class FileSync {
       expect: disk.hash,
       fileId: entry.id,
     })
-    if (!res.ok) return ctx.requeue(entry.id)
+    if (!res.ok) return writeRefused(ctx, entry.id, disk.path, res)
     const written: DiskFile = {
       ...disk,
       ...res.stat,
@@ -314,7 +371,7 @@ export class FileSync {
     if (!body) return
     const text = body.text.toJSON()
     const res = await ctx.writer.write({ path, data: text, expect: null, fileId: entry.id })
-    if (!res.ok) return ctx.requeue(entry.id)
+    if (!res.ok) return writeRefused(ctx, entry.id, path, res)
     await this.agree(
       entry.id,
       { ...res.stat, path, text, bytes: new Uint8Array(0) },
@@ -323,36 +380,65 @@ export class FileSync {
     )
   }
 
-  /** Downloads many new text files in one batch of atomic writes (first sync of a device). */
-  async downloadMany(items: readonly { entry: FileEntry; path: string }[]): Promise<void> {
+  /**
+   * Downloads many new text files in batches of atomic writes (first sync of a
+   * device). Batches are written in the order the bodies arrive, so disk writes
+   * overlap the server still sending later bodies. Returns the files handled
+   * (the others are left to the per-file pass).
+   */
+  async downloadMany(items: readonly { entry: FileEntry; path: string }[]): Promise<Set<FileId>> {
     const { ctx } = this
-    const ready: { entry: FileEntry; path: string; text: string }[] = []
-    for (const { entry, path } of items) {
-      if (entry.kind !== 'text' || ctx.store.getBase(entry.id) || ctx.ignore.ignores(path, false))
-        continue
-      if (this.read(path) !== undefined) continue
-      const body = await usableBody(this.ctx, entry, path)
-      if (body) ready.push({ entry, path, text: body.text.toJSON() })
-    }
-    if (ready.length === 0) return
-    const results = await ctx.writer.writeMany(
-      ready.map((r) => ({ path: r.path, data: r.text, expect: null, fileId: r.entry.id })),
+    const todo = items.filter(
+      ({ entry, path }) =>
+        entry.kind === 'text' && !ctx.store.getBase(entry.id) && !ctx.ignore.ignores(path, false),
     )
-    const recs: BaseRecord[] = []
-    results.forEach((res, i) => {
-      const r = ready[i] as (typeof ready)[number]
-      if (!res.ok) return ctx.requeue(r.entry.id)
-      recs.push({
-        fileId: r.entry.id,
-        path: r.path,
-        kind: 'text',
-        ...res.stat,
-        size: textSize(r.text),
-        text: r.text,
-        gen: r.entry.gen,
-      })
+    const written = new Set<FileId>()
+    const batches = arrivals(todo, {
+      open: async (ts) => void (await ctx.bodies.openMany(ts.map((t) => t.entry.id))),
+      session: (t) => ctx.bodies.peek(t.entry.id)?.session,
+      renew: (t) => {
+        ctx.bodies.resubscribe(t.entry.id)
+        return ctx.bodies.peek(t.entry.id)?.session
+      },
+      alive: () => ctx.online(),
+      stallMs: BODY_SYNC_WAIT_MS,
+      max: DOWNLOAD_BATCH,
+      window: DOWNLOAD_WINDOW,
     })
-    await ctx.store.putBases(recs)
+    for await (const batch of batches) {
+      const ready: { entry: FileEntry; path: string; text: string }[] = []
+      for (const { entry, path } of batch) {
+        const body = await usableBody(this.ctx, entry, path)
+        if (body) ready.push({ entry, path, text: body.text.toJSON() })
+      }
+      if (ready.length === 0) continue
+      // `expect: null`: a file already at the path (a join) is left for syncFile to decide.
+      const results = await ctx.writer.writeMany(
+        ready.map((r) => ({ path: r.path, data: r.text, expect: null, fileId: r.entry.id })),
+      )
+      const recs: BaseRecord[] = []
+      results.forEach((res, k) => {
+        const r = ready[k] as (typeof ready)[number]
+        if (!res.ok && res.reason === 'blocked') {
+          writeRefused(ctx, r.entry.id, r.path, res)
+          written.add(r.entry.id) // handled: reported, not retried in this pass
+        }
+        if (!res.ok) return
+        written.add(r.entry.id)
+        recs.push({
+          fileId: r.entry.id,
+          path: r.path,
+          kind: 'text',
+          ...res.stat,
+          size: textSize(r.text),
+          text: r.text,
+          gen: r.entry.gen,
+        })
+      })
+      await ctx.store.putBases(recs)
+      if (ctx.opts.bodyIdleMs > 0) await ctx.bodies.release(recs.map((r) => r.fileId))
+    }
+    return written
   }
 
   /** Opens a body and waits (bounded) for it to be usable. */

@@ -1,14 +1,17 @@
 import { existsSync, lstatSync } from 'node:fs'
 import { join } from 'node:path'
+import { normalizePath, pathKey } from '@skein/core'
 import type { FileId } from '@skein/core'
 import type { AgentContext } from './agent-context.js'
 import type { FileSync } from './file-sync.js'
 import { readHashed } from './file-hash.js'
 import type { HashedStat } from './file-hash.js'
-import { scanFolder } from './scanner.js'
+import { scanFolder, unsyncableName } from './scanner.js'
 import { STATE_DIR } from './state-store.js'
 import type { BaseRecord } from './state-types.js'
 import { EMPTY_HASH } from './disk-file.js'
+import { folderVsFile } from './skipped-files.js'
+import type { SkipKind } from './skipped-files.js'
 
 /** What a pass found on disk, compared with the bases. */
 interface DiskView {
@@ -61,10 +64,30 @@ export class LocalChanges {
         const res = await scanFolder(ctx.opts.root, { ignore: ctx.ignore, previous, under: p })
         for (const [fp, f] of res.files) view.files.set(fp, f)
         for (const fp of res.folders) view.folders.set(fp, lstatSafe(join(ctx.opts.root, fp)))
-        for (const i of res.issues) ctx.issue(i)
+        for (const i of res.issues)
+          if (i.kind === 'io') ctx.issue(i)
+          else ctx.skipped.skip({ path: i.path, kind: i.kind, message: skipMessage(i) })
+      } else if (st?.isSymbolicLink() && !ctx.ignore.ignores(p, false)) {
+        ctx.skipped.skip({
+          path: p,
+          kind: 'symlink',
+          message: `${p} is a symbolic link; links are never followed or synced.`,
+        })
       } else if (st?.isFile() && !ctx.ignore.ignores(p, false)) {
-        const f = await readHashed(join(ctx.opts.root, p))
-        if (f) view.files.set(p, f)
+        const bad = p
+          .split('/')
+          .map((seg) => unsyncableName(seg))
+          .find((m) => m !== undefined)
+        if (bad !== undefined)
+          ctx.skipped.skip({
+            path: p,
+            kind: 'unsyncable-name',
+            message: skipMessage({ path: p, message: bad }),
+          })
+        else {
+          const f = await readHashed(join(ctx.opts.root, p))
+          if (f) view.files.set(p, f)
+        }
       }
       exact.add(p)
       if (st === undefined || st.isDirectory()) folders.add(p)
@@ -90,7 +113,99 @@ export class LocalChanges {
       this.guard(Number.POSITIVE_INFINITY, 0)
       return
     }
-    const view = await this.look(paths)
+    // Skipped paths under what is looked at are forgotten unless found again (fixed by the user).
+    ctx.skipped.beginLook(paths.includes('') ? [''] : paths)
+    try {
+      await this.processLook(await this.look(paths), paths)
+    } finally {
+      ctx.skipped.endLook()
+    }
+  }
+
+  /**
+   * Leaves out of a look what the workspace cannot hold, reporting each as
+   * skipped: a path core's rules refuse as a whole (too long), names that
+   * differ from another only by letter case or Unicode form (one workspace
+   * entry, and macOS or Windows devices, can hold only one of them: the one
+   * already synced, else the first by name, is kept), and paths inside what
+   * the workspace has as a file.
+   */
+  private admit(view: DiskView): void {
+    const { ctx } = this
+    const skipped: string[] = []
+    const drop = (p: string, kind: SkipKind, message: string) => {
+      ctx.skipped.skip({ path: p, kind, message })
+      skipped.push(p)
+    }
+    const all = [...view.folders.keys(), ...view.files.keys()].sort()
+    const byKey = new Map<string, string[]>()
+    for (const p of all) {
+      const k = pathKey(p)
+      const g = byKey.get(k)
+      if (g) g.push(p)
+      else byKey.set(k, [p])
+    }
+    for (const group of byKey.values()) {
+      if (group.length < 2) continue
+      const keeper = group.find((p) => ctx.store.baseByPath(p)?.path === p) ?? group[0]
+      for (const p of group)
+        if (p !== keeper)
+          drop(
+            p,
+            'case-twin',
+            `${p} differs from ${keeper} only in letter case or Unicode form; the workspace (and macOS or Windows devices) can hold only one of them. Rename ${p} and it will sync.`,
+          )
+    }
+    for (const p of all) {
+      // A path with its own base is in the workspace already: only new ones need checking.
+      if (ctx.store.baseByPath(p)?.path === p) continue
+      if (skipped.some((s) => p.startsWith(s + '/'))) continue
+      try {
+        normalizePath(p)
+      } catch (err) {
+        drop(p, 'unsyncable-name', skipMessage({ path: p, message: (err as Error).message }))
+        continue
+      }
+      const clash = this.kindClash(p, view.folders.has(p))
+      if (clash !== undefined) drop(p, 'path-conflict', clash)
+    }
+    if (skipped.length === 0) return
+    const gone = (p: string) => skipped.some((s) => p === s || p.startsWith(s + '/'))
+    for (const p of [...view.files.keys()]) if (gone(p)) view.files.delete(p)
+    for (const p of [...view.folders.keys()]) if (gone(p)) view.folders.delete(p)
+  }
+
+  /**
+   * Why `path` cannot map onto the workspace's tree, if it cannot: a folder on
+   * it (or the path itself, for a folder) is a file in the workspace, or the
+   * path is a file here but a folder there.
+   */
+  private kindClash(path: string, isDir: boolean): string | undefined {
+    const { ctx } = this
+    const segs = path.split('/')
+    for (let i = 1; i <= segs.length; i++) {
+      const at = segs.slice(0, i).join('/')
+      let id
+      try {
+        id = ctx.ws.findByPath(at.normalize('NFC'))
+      } catch {
+        return undefined
+      }
+      if (id === undefined) return undefined
+      const folder = ctx.ws.get(id)?.kind === 'folder'
+      const mine = i === segs.length
+      if (mine && !isDir && folder)
+        return `${path} is a file here but a folder in the workspace (from another device); rename one of them and both will sync.`
+      if (mine && isDir && !folder) return folderVsFile(path)
+      if (!mine && !folder)
+        return `${path} is in the folder ${at}, which is a file in the workspace (from another device); rename the folder or the file and both will sync.`
+    }
+    return undefined
+  }
+
+  private async processLook(view: DiskView, paths: readonly string[]): Promise<void> {
+    const { ctx } = this
+    this.admit(view)
     // A file created (or renamed) offline that is gone again has nothing left to sync.
     for (const p of ctx.store.pendingPathsUnder(paths.includes('') ? [''] : paths))
       if (!view.files.has(p) && !ctx.store.baseByPath(p)) await ctx.store.deletePending(p)
@@ -262,4 +377,10 @@ function lstatSafe(abs: string): number {
   } catch {
     return 0
   }
+}
+
+/** A user-facing message for a skipped path: what happened, to what, and what to do. */
+function skipMessage(i: { path: string; kind?: string; message: string }): string {
+  if (i.kind === 'symlink' || i.kind === 'special') return i.message
+  return `${i.path} is not synced: ${i.message.replace(/\.$/, '')}. Rename it and it will sync.`
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { conflictCopyPath, isConflictCopyName, isTempName, tempName } from './names.js'
+import { normalizePath } from '@skein/core'
+import {
+  conflictCopyPath,
+  isConflictCopyName,
+  isConflictCopyOf,
+  isTempName,
+  tempName,
+} from './names.js'
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5)
 
@@ -38,6 +45,38 @@ describe('names', () => {
     const second = conflictCopyPath(first, 'other', T + 1000, () => false)
     expect(second).toBe('a.conflict-other-20260102-030406.md')
     expect(isConflictCopyName('a.md')).toBe(false)
+    // Without an extension the `.conflict-…` tail is not mistaken for one.
+    const bare = conflictCopyPath('n/README', 'pc', T, () => false)
+    expect(isConflictCopyName(bare)).toBe(true)
+    expect(conflictCopyPath(bare, 'other', T, () => false)).toBe(
+      'n/README.conflict-other-20260102-030405',
+    )
     expect(isConflictCopyName('my.conflict-notes.md')).toBe(false)
+  })
+
+  it('tells which file a conflict copy belongs to', () => {
+    expect(isConflictCopyOf('n/a.conflict-pc-20260102-030405.md', 'n/a.md')).toBe(true)
+    expect(isConflictCopyOf('a.conflict-pc-20260102-030405-2.md', 'a.md')).toBe(true)
+    expect(isConflictCopyOf('ab.conflict-pc-20260102-030405.md', 'a.md')).toBe(false)
+    expect(isConflictCopyOf('a.conflict-pc-20260102-030405.txt', 'a.md')).toBe(false)
+    expect(isConflictCopyOf('README.conflict-pc-20260102-030405', 'README')).toBe(true)
+    expect(isConflictCopyOf('a.md', 'a.md')).toBe(false)
+  })
+
+  it('a conflict copy of a long name is still a valid name (≤ 255 UTF-8 bytes)', () => {
+    const bytes = (p: string) => Buffer.byteLength(p.split('/').pop() ?? p)
+    for (const name of [
+      `${'L'.repeat(252)}.md`,
+      `${'é'.repeat(126)}.md`,
+      `${'😀'.repeat(63)}.md`,
+      `x.${'e'.repeat(250)}`,
+    ]) {
+      let n = 1
+      const copy = conflictCopyPath(`n/${name}`, 'a-long-device-name', T, () => n++ < 12)
+      expect(bytes(copy), copy).toBeLessThanOrEqual(255)
+      expect(() => normalizePath(copy)).not.toThrow()
+      expect(isConflictCopyName(copy)).toBe(true)
+      expect(copy.startsWith('n/')).toBe(true)
+    }
   })
 })

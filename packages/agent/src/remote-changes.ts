@@ -6,6 +6,8 @@ import type { AgentContext } from './agent-context.js'
 import type { FileSync } from './file-sync.js'
 import type { LocalChanges } from './local-changes.js'
 import { EMPTY_HASH } from './disk-file.js'
+import { NameClashes } from './name-clashes.js'
+import type { BaseRecord } from './state-types.js'
 
 /**
  * Applies workspace changes made elsewhere to the folder: creates, remote
@@ -14,17 +16,21 @@ import { EMPTY_HASH } from './disk-file.js'
  * core's path rules and the ignore rules before it touches disk.
  */
 export class RemoteChanges {
+  private readonly clashes: NameClashes
+
   constructor(
     private readonly ctx: AgentContext,
     private readonly files: FileSync,
     private readonly local: LocalChanges,
-  ) {}
+  ) {
+    this.clashes = new NameClashes(ctx)
+  }
 
   /** A remote path as a disk path, or undefined (reported) when it must not be written. */
   private safePath(id: FileId, path: string | undefined, isDir: boolean): string | undefined {
     if (path === undefined) return undefined
     try {
-      this.ctx.writer.resolve(path)
+      this.ctx.writer.resolve(path, this.verified)
     } catch (err) {
       this.ctx.issue({
         path,
@@ -37,41 +43,86 @@ export class RemoteChanges {
     return path
   }
 
+  /** Folders `safePath` found to be real folders during this pass (each checked once). */
+  private verified: Set<string> | undefined
+
+  /** Failures of the running pass (the first is rethrown once the pass has done the rest). */
+  private readonly failures: Error[] = []
+
   /** Processes changed entries (folders first, shallow to deep; deletes deep to shallow). */
   async process(ids: Iterable<FileId>): Promise<void> {
+    this.verified = new Set()
+    this.failures.length = 0
+    try {
+      await this.pass(ids)
+    } finally {
+      this.verified = undefined
+    }
+    const [first] = this.failures.splice(0)
+    if (first) throw first
+  }
+
+  /** Runs one entry's step; a failure is kept for the end of the pass, so one file never holds up the others. */
+  private async step(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn()
+    } catch (err) {
+      this.failures.push(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  private async pass(ids: Iterable<FileId>): Promise<void> {
     const { ctx } = this
-    const entries = [...new Set(ids)].map((id) => ctx.ws.get(id)).filter((e) => e !== undefined)
+    const touched = new Set(ids)
+    // Name clashes first: a clash loser moves away before anything is written at its path.
+    for (const id of this.clashes.resolve(touched)) {
+      touched.add(id)
+      const e = ctx.ws.get(id)
+      if (e && !e.deleted) await this.step(() => this.moveIfRenamed(id, e.kind === 'folder'))
+    }
+    const entries = [...touched].map((id) => ctx.ws.get(id)).filter((e) => e !== undefined)
     const depth = (id: FileId) =>
       (ctx.ws.getPath(id) ?? ctx.store.getBase(id)?.path ?? '').split('/').length
     const live = entries.filter((e) => !e.deleted).sort((a, b) => depth(a.id) - depth(b.id))
     const dead = entries.filter((e) => e.deleted).sort((a, b) => depth(b.id) - depth(a.id))
-    // Subscribe every body this pass will need at once: one round trip, not one per file.
+    // Subscribe the bodies of changed files at once: one round trip, not one per file
+    // (those of new files are opened by the bulk download, a window at a time).
     const needed = live.filter((e) => e.kind === 'text' && ctx.store.getBase(e.id)?.hash !== e.hash)
-    await ctx.bodies.openMany(needed.map((e) => e.id))
-    for (const e of live) if (e.kind === 'folder') await this.folder(e.id)
+    await ctx.bodies.openMany(needed.filter((e) => ctx.store.getBase(e.id)).map((e) => e.id))
+    const folders = live.filter((e) => e.kind === 'folder').map((e) => e.id)
+    await this.folders(folders)
     const downloads = needed
       .filter((e) => !ctx.store.getBase(e.id))
       .map((e) => ({ entry: e, path: this.safePath(e.id, ctx.ws.getPath(e.id), false) }))
       .filter((d): d is { entry: typeof d.entry; path: string } => d.path !== undefined)
-    if (downloads.length > 1) await this.files.downloadMany(downloads)
+    let written = new Set<FileId>()
+    await this.step(async () => {
+      if (downloads.length > 1) written = await this.files.downloadMany(downloads)
+    })
+    // Folders again: one created by a download's parent path needs its base too.
+    await this.folders(folders)
     for (const e of live) {
-      if (e.kind === 'folder') await this.folder(e.id)
-      else {
-        await this.moveIfRenamed(e.id, false)
-        this.dedupe(e.id)
-        if (ctx.ws.get(e.id)?.deleted) continue
-        const base = ctx.store.getBase(e.id)
-        const path = base?.path ?? this.safePath(e.id, ctx.ws.getPath(e.id), false)
-        if (path !== undefined) await this.files.syncFile(e.id, path)
-      }
+      if (e.kind !== 'folder' && !written.has(e.id))
+        await this.step(async () => {
+          await this.moveIfRenamed(e.id, false)
+          const base = ctx.store.getBase(e.id)
+          const path = base?.path ?? this.safePath(e.id, ctx.ws.getPath(e.id), false)
+          if (path !== undefined) await this.files.syncFile(e.id, path)
+        })
     }
     for (const e of dead) {
       if (e.kind !== 'folder') {
-        await this.files.syncFile(e.id)
+        await this.step(() => this.files.syncFile(e.id))
         continue
       }
       const base = ctx.store.getBase(e.id)
       if (!base) continue
+      const holder = this.shownAt(base.path)
+      if (holder !== undefined && holder !== e.id && ctx.ws.get(holder)?.kind === 'folder') {
+        // The folder on disk now belongs to a live entry (e.g. a merged name clash): keep it.
+        await ctx.store.deleteBase(e.id)
+        continue
+      }
       try {
         rmdirSync(ctx.writer.resolve(base.path))
         await ctx.store.deleteBase(e.id)
@@ -81,32 +132,38 @@ export class RemoteChanges {
     }
   }
 
-  private async folder(id: FileId): Promise<void> {
+  /** Applies folder renames and creates missing folders (shallow first); their bases in one batch. */
+  private async folders(ids: readonly FileId[]): Promise<void> {
     const { ctx } = this
-    if (await this.moveIfRenamed(id, true)) return
-    if (ctx.store.getBase(id)) return
-    const path = this.safePath(id, ctx.ws.getPath(id), true)
-    if (path === undefined) return
-    const abs = ctx.writer.resolve(path)
-    try {
-      mkdirSync(abs, { recursive: true })
-      await ctx.store.putBase({
-        fileId: id,
-        path,
-        kind: 'folder',
-        ino: lstatSync(abs).ino,
-        hash: EMPTY_HASH,
-        size: 0,
-        mtimeMs: 0,
-        ctimeMs: 0,
-      })
-    } catch (err) {
-      ctx.issue({
-        path,
-        kind: 'io',
-        message: `Cannot create folder ${path}: ${(err as Error).message}`,
-      })
+    const recs: BaseRecord[] = []
+    for (const id of ids) {
+      let moved = false
+      await this.step(async () => void (moved = await this.moveIfRenamed(id, true)))
+      if (moved || ctx.store.getBase(id)) continue
+      const path = this.safePath(id, ctx.ws.getPath(id), true)
+      if (path === undefined) continue
+      try {
+        const abs = ctx.writer.resolve(path)
+        mkdirSync(abs, { recursive: true })
+        recs.push({
+          fileId: id,
+          path,
+          kind: 'folder',
+          ino: lstatSync(abs).ino,
+          hash: EMPTY_HASH,
+          size: 0,
+          mtimeMs: 0,
+          ctimeMs: 0,
+        })
+      } catch (err) {
+        ctx.issue({
+          path,
+          kind: 'io',
+          message: `Cannot create folder ${path}: ${(err as Error).message}; move what is in the way and it will be created.`,
+        })
+      }
     }
+    await ctx.store.putBases(recs)
   }
 
   /** Renames a file or folder on disk when the workspace moved it; true when it did. */
@@ -137,31 +194,18 @@ export class RemoteChanges {
     if (isDir) await this.local.rewritePrefix(base.path, to)
     else await ctx.store.putBase({ ...base, path: to })
     ctx.writer.ownWrites.forget(base.path)
+    // An entry waiting for the path this one left (see FileSync.syncFile) can have it now.
+    const waiting = this.shownAt(base.path)
+    if (waiting !== undefined && waiting !== id) ctx.requeue(waiting)
     return true
   }
 
-  /**
-   * Two devices that each created the same note (same folder, same name, same
-   * content) keep one entry: the one with the smaller (createdAt, FileId). Every
-   * device makes the same choice, so the deletes agree.
-   */
-  private dedupe(id: FileId): void {
-    const { ctx } = this
-    const e = ctx.ws.get(id)
-    if (!e || e.deleted || e.hash === undefined) return
-    const twins = ctx.ws
-      .children(e.parent as FileId | '')
-      .map((c) => ctx.ws.get(c))
-      .filter(
-        (c) =>
-          c !== undefined &&
-          !c.deleted &&
-          c.kind === e.kind &&
-          c.hash === e.hash &&
-          pathKey(c.name) === pathKey(e.name),
-      )
-    if (twins.length < 2) return
-    twins.sort((a, b) => a!.createdAt - b!.createdAt || (a!.id < b!.id ? -1 : 1))
-    for (const loser of twins.slice(1)) ctx.ws.delete(loser!.id, ctx.device, ctx.origin)
+  /** The live entry the workspace shows at a disk path, if any (undefined for names it cannot hold). */
+  private shownAt(path: string): FileId | undefined {
+    try {
+      return this.ctx.ws.findByPath(path.normalize('NFC'))
+    } catch {
+      return undefined
+    }
   }
 }

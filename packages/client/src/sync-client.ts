@@ -293,13 +293,18 @@ export class SyncClient implements HandleHost {
   private subscribe(h: DocHandle, quiet: boolean, since: number): void {
     this.subscribed.add(h.name)
     h.setStatus('syncing')
+    // The state vector goes along even when asking quietly: the feed page that
+    // made the document look unchanged can be stale by the time the server
+    // handles this frame (another writer got in between). The server then
+    // refuses quiet and answers with step 2 for this vector; without it the
+    // handle would wait for a step 2 that never comes and miss that write.
     this.sendRaw(
       encodeFrame({
         type: FrameType.SUBSCRIBE,
         doc: h.name,
         flags: quiet ? SUBSCRIBE_QUIET : 0,
         since,
-        sv: quiet ? new Uint8Array(0) : Y.encodeStateVector(h.doc),
+        sv: Y.encodeStateVector(h.doc),
       }),
     )
     h.sendAwareness()

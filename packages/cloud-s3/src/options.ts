@@ -1,5 +1,3 @@
-import type { RetryOptions } from '@skein/cloud'
-
 /** Static credentials for S3 (omit to use the SDK's default chain: env, profile, IMDS). */
 export interface S3Credentials {
   accessKeyId: string
@@ -21,7 +19,7 @@ export interface S3ProviderOptions {
   forcePathStyle: boolean | undefined
   /** Static credentials (default: the SDK's provider chain). */
   credentials: S3Credentials | undefined
-  /** Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). */
+  /** Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). Also the unit a resumed upload saves. */
   partSize: number
   /** Parts uploaded in parallel per object (default 4). */
   queueSize: number
@@ -33,19 +31,29 @@ export interface S3ProviderOptions {
    * SDK's aws-chunked framing inside streamed objects otherwise: silent corruption.
    */
   checksumsWhenRequired: boolean | undefined
-  /** Attempts per request inside the SDK, with exponential back-off on 5xx, throttling and timeouts (default 4). */
+  /**
+   * Attempts per request inside the SDK (default 1: no SDK retries). Retries
+   * belong to one layer: SyncEngine, backup and restore retry every call with
+   * back-off (`RetryOptions`), and a failed multipart upload resumes rather than
+   * restarts. Raise this only when calling the provider directly, outside them.
+   */
   maxAttempts: number
   /** Socket idle timeout per request in ms (default 60 000), so a stalled connection fails and is retried. */
   requestTimeoutMs: number
   /** Connect timeout in ms (default 10 000). */
   connectionTimeoutMs: number
   /**
+   * Send single-request uploads to a custom path-style `endpoint` with Skein's
+   * own SigV4 PUT instead of the SDK's (default: true when `endpoint` is set). Same request,
+   * about a third of the client CPU per object: it decides how fast thousands of
+   * small notes reach MinIO or s3rver. AWS (no `endpoint`) always uses the SDK.
+   */
+  lightweightPuts: boolean | undefined
+  /**
    * Expose `uploadIf` (If-None-Match / If-Match on PUT). Default false: AWS enforces
    * it, but some clones (s3rver) silently ignore it, which would be unsafe.
    */
   conditionalWrites: boolean
-  /** Back-off between SDK attempts (`baseDelayMs` only; default 100). */
-  retry: Partial<RetryOptions>
 }
 
 /** Defaults for {@link S3ProviderOptions} (everything but `bucket`). */
@@ -59,9 +67,9 @@ export const DEFAULT_S3_PROVIDER_OPTIONS: Omit<S3ProviderOptions, 'bucket'> = {
   queueSize: 4,
   multipartThreshold: 8 * 1024 * 1024,
   checksumsWhenRequired: undefined,
-  maxAttempts: 4,
+  maxAttempts: 1,
   requestTimeoutMs: 60_000,
   connectionTimeoutMs: 10_000,
+  lightweightPuts: undefined,
   conditionalWrites: false,
-  retry: {},
 }

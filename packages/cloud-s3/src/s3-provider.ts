@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -9,19 +9,23 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import type { S3ClientConfig } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
 import { SkeinError } from '@skein/core'
-import { abortError, readAll, verifyStream } from '@skein/cloud'
+import { abortError, readAll, verifyStream, withRetry } from '@skein/cloud'
 import type {
   ByteStream,
   CallOptions,
   CloudSyncProvider,
   Download,
   ObjectInfo,
+  UploadCheckpoint,
   UploadMeta,
+  UploadOptions,
   WriteCondition,
 } from '@skein/cloud'
 import { isS3NotFound, s3Error } from './errors.js'
+import { FastPut } from './fast-put.js'
+import { abortMultipart, multipartUpload } from './multipart.js'
+import { knownPayloadHash, sendOptions, useKnownPayloadHash } from './send.js'
 import { DEFAULT_S3_PROVIDER_OPTIONS } from './options.js'
 import type { S3ProviderOptions } from './options.js'
 
@@ -32,12 +36,17 @@ const unquote = (etag: string | undefined) => etag?.replace(/^W\//, '').replace(
 /**
  * A bucket (or a prefix of one) on AWS S3 or an S3-compatible server (MinIO,
  * s3rver). sha-256 and mtime travel as object metadata (`x-amz-meta-sha256`,
- * `x-amz-meta-mtime`); large bodies go multipart through `@aws-sdk/lib-storage`.
+ * `x-amz-meta-mtime`); large bodies go multipart, resumable when the caller
+ * passes a resume store (see `UploadOptions.resume`). The SDK does not retry
+ * (`maxAttempts` 1): retries belong to the caller (SyncEngine, backup), so the
+ * two layers never multiply.
  */
 export class S3Provider implements CloudSyncProvider {
   readonly name: string
   readonly client: S3Client
   readonly options: S3ProviderOptions
+  private readonly checksums: boolean
+  private readonly fast: FastPut | undefined
   /** Conditional PUT (If-None-Match / If-Match), present only with `conditionalWrites`. */
   readonly uploadIf?: (
     key: string,
@@ -55,6 +64,17 @@ export class S3Provider implements CloudSyncProvider {
         'INVALID_INPUT',
         `S3 bucket name ${JSON.stringify(o.bucket)} is too short; bucket names have 3 to 63 characters.`,
       )
+    for (const [name, v, min] of [
+      ['partSize', o.partSize, 1],
+      ['queueSize', o.queueSize, 1],
+      ['multipartThreshold', o.multipartThreshold, 1],
+      ['maxAttempts', o.maxAttempts, 1],
+    ] as const)
+      if (!Number.isInteger(v) || v < min)
+        throw new SkeinError(
+          'INVALID_INPUT',
+          `S3 option ${name} is ${String(v)}; it must be a whole number of at least ${min}.`,
+        )
     if (o.partSize < 5 * 1024 * 1024)
       throw new SkeinError(
         'INVALID_INPUT',
@@ -66,6 +86,9 @@ export class S3Provider implements CloudSyncProvider {
       region: o.region,
       forcePathStyle: o.forcePathStyle ?? custom,
       maxAttempts: o.maxAttempts,
+      // One resolved middleware chain per command type instead of one per request:
+      // a large share of the SDK's CPU cost when sending thousands of small PUTs.
+      cacheMiddleware: true,
       requestHandler: {
         requestTimeout: o.requestTimeoutMs,
         connectionTimeout: o.connectionTimeoutMs,
@@ -80,6 +103,24 @@ export class S3Provider implements CloudSyncProvider {
       config.responseChecksumValidation = 'WHEN_REQUIRED'
     }
     this.client = new S3Client(config)
+    useKnownPayloadHash(this.client)
+    // The SDK logger is unused (errors surface as SkeinErrors), but its middleware
+    // redacts every request and response for the no-op logger: pure cost per request.
+    this.client.middlewareStack.remove('loggerMiddleware')
+    this.checksums = !(o.checksumsWhenRequired ?? custom)
+    const client = this.client
+    this.fast =
+      o.endpoint && (o.forcePathStyle ?? custom) && (o.lightweightPuts ?? true)
+        ? new FastPut({
+            endpoint: o.endpoint,
+            bucket: o.bucket,
+            region: o.region,
+            credentials: () => client.config.credentials(),
+            clockOffset: () => client.config.systemClockOffset ?? 0,
+            requestTimeoutMs: o.requestTimeoutMs,
+            maxSockets: 64,
+          })
+        : undefined
     if (o.conditionalWrites) this.uploadIf = (k, b, m, c, opt) => this.put(k, b, m, c, opt ?? {})
   }
 
@@ -118,7 +159,7 @@ export class S3Provider implements CloudSyncProvider {
             Prefix: this.full(prefix),
             ContinuationToken: token,
           }),
-          { abortSignal: options.signal },
+          sendOptions(options.signal),
         )
       } catch (err) {
         if (options.signal?.aborted) throw abortError(options.signal)
@@ -136,7 +177,7 @@ export class S3Provider implements CloudSyncProvider {
     try {
       const r = await this.client.send(
         new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.full(key) }),
-        { abortSignal: options.signal },
+        sendOptions(options.signal),
       )
       return this.fromHead(key, r)
     } catch (err) {
@@ -150,7 +191,7 @@ export class S3Provider implements CloudSyncProvider {
     try {
       const r = await this.client.send(
         new GetObjectCommand({ Bucket: this.options.bucket, Key: this.full(key) }),
-        { abortSignal: options.signal },
+        sendOptions(options.signal),
       )
       return { info: this.fromHead(key, r), body: r.Body as Readable }
     } catch (err) {
@@ -164,9 +205,23 @@ export class S3Provider implements CloudSyncProvider {
     key: string,
     body: ByteStream,
     meta: UploadMeta,
-    options: CallOptions = {},
+    options: UploadOptions = {},
   ): Promise<ObjectInfo> {
     return this.put(key, body, meta, undefined, options)
+  }
+
+  /** Aborts the multipart upload a checkpoint describes (resumable-upload capability). */
+  async abortUpload(checkpoint: UploadCheckpoint, options: CallOptions = {}): Promise<void> {
+    const cp = checkpoint as Partial<UploadCheckpoint> | undefined
+    if (typeof cp?.key !== 'string' || typeof cp.uploadId !== 'string' || cp.uploadId === '')
+      throw new SkeinError(
+        'INVALID_INPUT',
+        `abortUpload on ${this.name} needs a checkpoint saved by an upload (with key and uploadId); got ${JSON.stringify(checkpoint)}.`,
+      )
+    await abortMultipart(this.client, this.options.bucket, this.full(checkpoint.key), checkpoint, {
+      where: this.name + checkpoint.key,
+      signal: options.signal,
+    })
   }
 
   private async put(
@@ -174,72 +229,93 @@ export class S3Provider implements CloudSyncProvider {
     body: ByteStream,
     meta: UploadMeta,
     cond: WriteCondition | undefined,
-    options: CallOptions,
+    options: UploadOptions,
   ): Promise<ObjectInfo> {
     const o = this.options
     const verified = verifyStream(body, meta, `upload ${key} to ${this.name}`)
     const Metadata = { [META_SHA]: meta.sha256, [META_MTIME]: String(meta.mtime) }
-    const base = { Bucket: o.bucket, Key: this.full(key), Metadata }
-    try {
-      if (meta.size < o.multipartThreshold) {
-        // Buffered: the whole body is verified before a single byte is sent.
-        const bytes = await readAll(verified)
-        const r = await this.client.send(
-          new PutObjectCommand({
-            ...base,
-            Body: bytes,
-            ContentLength: bytes.length,
-            IfNoneMatch: cond?.ifNoneMatch,
-            IfMatch: cond?.ifMatch,
-          }),
-          { abortSignal: options.signal },
-        )
-        return {
-          key,
-          size: meta.size,
-          sha256: meta.sha256,
-          mtime: meta.mtime,
-          etag: unquote(r.ETag),
-        }
-      }
+    const done = (etag: string | undefined): ObjectInfo => ({
+      key,
+      size: meta.size,
+      sha256: meta.sha256,
+      mtime: meta.mtime,
+      etag,
+    })
+    if (meta.size >= o.multipartThreshold) {
       if (cond)
         throw new SkeinError(
           'UNSUPPORTED',
           `Conditional upload of ${key} (${meta.size} bytes) exceeds the single-PUT limit of ${this.name}; raise multipartThreshold.`,
         )
-      // Multipart: a hash mismatch fails the stream before CompleteMultipartUpload, and the upload is aborted.
-      const up = new Upload({
+      // A hash mismatch fails the stream before CompleteMultipartUpload: nothing is stored.
+      const r = await multipartUpload({
         client: this.client,
-        params: { ...base, Body: Readable.from(verified), ContentLength: meta.size },
-        partSize: o.partSize,
+        bucket: o.bucket,
+        key,
+        fullKey: this.full(key),
+        where: this.name + key,
+        meta,
+        metadata: Metadata,
+        body: verified,
+        // S3 allows 10,000 parts: bigger bodies get bigger parts (the same for every attempt).
+        partSize: Math.max(o.partSize, Math.ceil(meta.size / 10_000)),
         queueSize: o.queueSize,
-        leavePartsOnError: false,
+        checksums: this.checksums,
+        resume: options.resume,
+        signal: options.signal,
       })
-      const onAbort = () => void up.abort().catch(() => undefined)
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      try {
-        const r = await up.done()
-        return {
-          key,
-          size: meta.size,
-          sha256: meta.sha256,
-          mtime: meta.mtime,
-          etag: unquote(r.ETag),
-        }
-      } finally {
-        options.signal?.removeEventListener('abort', onAbort)
-      }
+      return done(r.etag)
+    }
+    try {
+      // Buffered: the whole body is verified before a single byte is sent.
+      const bytes = await readAll(verified)
+      if (this.fast && !cond) return done(await this.putFast(key, bytes, meta, Metadata, options))
+      const cmd = new PutObjectCommand({
+        Bucket: o.bucket,
+        Key: this.full(key),
+        Metadata,
+        Body: bytes,
+        ContentLength: bytes.length,
+        IfNoneMatch: cond?.ifNoneMatch,
+        IfMatch: cond?.ifMatch,
+      })
+      knownPayloadHash.set(bytes, meta.sha256)
+      const r = await this.client.send(cmd, sendOptions(options.signal))
+      return done(unquote(r.ETag))
     } catch (err) {
       if (options.signal?.aborted) throw abortError(options.signal)
       throw s3Error(err, 'upload', this.name + key)
     }
   }
 
+  /** One PUT through {@link FastPut}, with the same attempts and classification as the SDK path. */
+  private putFast(
+    key: string,
+    bytes: Buffer,
+    meta: UploadMeta,
+    metadata: Record<string, string>,
+    options: CallOptions,
+  ): Promise<string | undefined> {
+    const fast = this.fast as FastPut
+    return withRetry(
+      async () => {
+        try {
+          const etag = await fast.put(this.full(key), bytes, meta.sha256, metadata, options.signal)
+          return unquote(etag)
+        } catch (err) {
+          if (options.signal?.aborted) throw abortError(options.signal)
+          throw s3Error(err, 'upload', this.name + key)
+        }
+      },
+      { attempts: this.options.maxAttempts, baseDelayMs: 100, signal: options.signal },
+    )
+  }
+
   async delete(key: string, options: CallOptions = {}): Promise<void> {
     try {
       await this.client.send(
         new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.full(key) }),
-        { abortSignal: options.signal },
+        sendOptions(options.signal),
       )
     } catch (err) {
       if (isS3NotFound(err)) return
@@ -256,7 +332,7 @@ export class S3Provider implements CloudSyncProvider {
           CopySource: encodeURI(`${this.options.bucket}/${this.full(from)}`),
           MetadataDirective: 'COPY',
         }),
-        { abortSignal: options.signal },
+        sendOptions(options.signal),
       )
     } catch (err) {
       if (isS3NotFound(err)) return undefined
@@ -266,6 +342,7 @@ export class S3Provider implements CloudSyncProvider {
   }
 
   async close(): Promise<void> {
+    this.fast?.close()
     this.client.destroy()
   }
 }

@@ -51,12 +51,14 @@ export interface DetectRemoteInput {
 
 /**
  * The remote side of a run. With the remote index, one download replaces the
- * listing; deletions it reports are confirmed with a HEAD each (so a lagging index
- * can never cause a local delete). Returns whether the index needs rewriting.
+ * listing. Either way, a path the manifest knows but the view lacks is confirmed
+ * with a HEAD before it counts as deleted, so neither a lagging index nor a
+ * listing that omits objects can ever cause a local delete. Returns whether the
+ * index needs rewriting, and the paths the view had wrongly left out.
  */
 export async function detectRemote(
   input: DetectRemoteInput,
-): Promise<{ view: RemoteView; stale: boolean }> {
+): Promise<{ view: RemoteView; stale: boolean; omitted: string[] }> {
   const ctx = {
     provider: input.provider,
     prefix: input.prefix,
@@ -65,24 +67,20 @@ export async function detectRemote(
     signal: input.signal,
   }
   const idx = input.useIndex ? await readRemoteIndex(ctx) : undefined
-  if (!idx) {
-    const files = await listRemote(ctx)
-    return {
-      view: { files, source: 'listing', generation: undefined, indexEtag: undefined },
-      stale: true,
-    }
-  }
-  const view: RemoteView = {
-    files: idx.files,
-    source: 'index',
-    generation: idx.generation,
-    indexEtag: idx.etag,
-  }
-  if (idx.files.size === 0) return { view, stale: false }
+  const view: RemoteView = idx
+    ? { files: idx.files, source: 'index', generation: idx.generation, indexEtag: idx.etag }
+    : {
+        files: await listRemote(ctx),
+        source: 'listing',
+        generation: undefined,
+        indexEtag: undefined,
+      }
+  // An empty view deletes nothing anyway (the planner's empty-side rule).
+  if (view.files.size === 0) return { view, stale: !idx, omitted: [] }
   const missing = [...input.manifest.paths()].filter(
-    (p) => !idx.files.has(p) && !input.filter.ignores(p),
+    (p) => !view.files.has(p) && !input.filter.ignores(p),
   )
-  let stale = false
+  const omitted: string[] = []
   await runPool(
     missing,
     input.concurrency,
@@ -93,10 +91,10 @@ export async function detectRemote(
       )
       if (h) {
         view.files.set(path, { path, size: h.size, sha256: h.sha256, mtime: h.mtime, etag: h.etag })
-        stale = true
+        omitted.push(path)
       }
     },
     input.signal,
   )
-  return { view, stale }
+  return { view, stale: !idx || omitted.length > 0, omitted }
 }

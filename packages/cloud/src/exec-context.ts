@@ -7,6 +7,7 @@ import type { RemoteFile } from './remote-state.js'
 import type { RetryOptions } from './retry.js'
 import type { RateBucket } from './streams.js'
 import type { SyncEngineOptions } from './sync-types.js'
+import type { UploadCheckpoints } from './upload-checkpoints.js'
 
 /** Everything an operation needs while a run executes. */
 export interface ExecContext {
@@ -26,6 +27,8 @@ export interface ExecContext {
   signal: AbortSignal | undefined
   bucket: RateBucket | undefined
   bases: MergeBases | undefined
+  /** Checkpoints of interrupted multipart uploads (resume slots). */
+  uploads: UploadCheckpoints | undefined
   logger: Logger
   /** Time of the run (conflict-copy names). */
   now: number

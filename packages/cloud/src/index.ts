@@ -6,6 +6,10 @@ export type {
   CallOptions,
   Download,
   WriteCondition,
+  UploadOptions,
+  UploadCheckpoint,
+  UploadedPart,
+  UploadResumeStore,
 } from './provider.js'
 export {
   FolderProvider,

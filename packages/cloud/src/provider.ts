@@ -38,6 +38,62 @@ export interface CallOptions {
   signal?: AbortSignal | undefined
 }
 
+/** One part of a multipart upload that the provider has stored. */
+export interface UploadedPart {
+  /** Part number, from 1. */
+  number: number
+  /** The provider's tag of the stored part (S3: the part's MD5, hex, unless encrypted with KMS). */
+  etag: string
+  /** Bytes in the part. */
+  size: number
+  /** Provider-specific integrity value of the part (S3: its CRC32, when the upload uses checksums). */
+  checksum?: string | undefined
+}
+
+/**
+ * Progress of one multipart upload, written by the provider and kept durably by
+ * the caller, so an interrupted upload (a crash, a kill, a failed attempt) can
+ * continue instead of starting over.
+ */
+export interface UploadCheckpoint {
+  /** The key being uploaded (as passed to `upload`). */
+  key: string
+  /** The provider's id of the multipart upload. */
+  uploadId: string
+  /** Size of the whole body; a resume requires the same. */
+  size: number
+  /** sha-256 hex of the whole body; a resume requires the same. */
+  sha256: string
+  /** Bytes per part (all but the last). */
+  partSize: number
+  /** Parts stored so far. */
+  parts: UploadedPart[]
+}
+
+/**
+ * Where a provider keeps the checkpoint of a resumable upload. The caller owns
+ * the storage (durable, one slot per upload); the provider decides what a
+ * checkpoint means and whether it can be resumed.
+ */
+export interface UploadResumeStore {
+  /** The checkpoint of an earlier attempt at this upload, if one was saved. */
+  load(): Promise<UploadCheckpoint | undefined>
+  /** Records progress durably: after creating the upload and after each stored part. */
+  save(checkpoint: UploadCheckpoint): Promise<void>
+  /** Forgets the checkpoint: the upload completed or was aborted. */
+  clear(): Promise<void>
+}
+
+/** Options of `upload`: the shared call options plus an optional resume slot. */
+export interface UploadOptions extends CallOptions {
+  /**
+   * Lets a provider with resumable uploads (one that has `abortUpload`) continue
+   * an interrupted multipart upload from its checkpoint, sending only missing
+   * parts. Providers without the capability ignore it.
+   */
+  resume?: UploadResumeStore | undefined
+}
+
 /** A downloaded object: its metadata and its content as a stream. */
 export interface Download {
   info: ObjectInfo
@@ -68,13 +124,15 @@ export interface CloudSyncProvider {
   /**
    * Stores `body` under `key`, atomically (readers see the old or the new object,
    * never a partial one). Rejects with `HASH_MISMATCH` when the body does not match
-   * `meta.size`/`meta.sha256`, storing nothing.
+   * `meta.size`/`meta.sha256`, storing nothing. With `options.resume`, a provider
+   * that supports it continues an interrupted upload of the same bytes; the whole
+   * body is still read and verified, but parts already stored are not sent again.
    */
   upload(
     key: string,
     body: ByteStream,
     meta: UploadMeta,
-    options?: CallOptions,
+    options?: UploadOptions,
   ): Promise<ObjectInfo>
   /** Removes the object; deleting a missing key succeeds. */
   delete(key: string, options?: CallOptions): Promise<void>
@@ -96,6 +154,12 @@ export interface CloudSyncProvider {
    * invoke it before committing state that depends on those uploads.
    */
   flush?(options?: CallOptions): Promise<void>
+  /**
+   * Optional (resumable uploads): discards the interrupted upload a checkpoint
+   * describes, freeing its stored parts. Aborting an upload that no longer exists
+   * succeeds. Providers that have it honour `UploadOptions.resume`.
+   */
+  abortUpload?(checkpoint: UploadCheckpoint, options?: CallOptions): Promise<void>
   /** Optional: releases sockets and file handles. */
   close?(): Promise<void>
 }

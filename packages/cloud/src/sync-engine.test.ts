@@ -134,4 +134,27 @@ describe('SyncEngine', () => {
     expect(await provider.head('d0/f0.md')).toBeDefined()
     expect((await new SyncEngine({ local, provider, force: true }).sync()).filesDeleted).toBe(3)
   })
+
+  it('SE8 bad options are refused up front, naming the option and the fix; undefined means the default', () => {
+    const provider = new FolderProvider('/tmp/unused-skein-se8')
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ mode: 'sideways' }, /option mode is "sideways"; use one of copy, mirror/],
+      [{ compare: [] }, /option compare .* non-empty list/],
+      [{ keep: 'mine' }, /option keep is "mine"/],
+      [{ concurrency: 0 }, /option concurrency is 0; use a whole number of at least 1/],
+      [{ maxDeletePercent: 150 }, /option maxDeletePercent is 150/],
+      [{ bandwidthLimit: -1 }, /option bandwidthLimit is -1/],
+      [{ provider: {} }, /option provider .* lacks list\(\)/],
+      [{ local: '' }, /option local is ""/],
+    ]
+    for (const [bad, message] of cases)
+      expect(
+        () => new SyncEngine({ local: '/tmp/x', provider, ...bad }),
+        JSON.stringify(bad),
+      ).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(message) }),
+      )
+    const e = new SyncEngine({ local: '/tmp/x', provider, mode: undefined, concurrency: undefined })
+    expect([e.options.mode, e.options.concurrency]).toEqual(['two-way', 8])
+  })
 })

@@ -25,9 +25,11 @@ import type {
   SyncRunOptions,
   SyncStage,
 } from './sync-types.js'
+import { UploadCheckpoints } from './upload-checkpoints.js'
 import { WriteAheadLog, recoverWal } from './wal.js'
 import { flushFilesystem } from './fs-utils.js'
 import { checkDeleteGuard } from './delete-guard.js'
+import { validateEngineOptions } from './engine-options.js'
 
 /** Defaults for {@link SyncEngine} (everything but `local` and `provider`). */
 export const DEFAULT_SYNC_ENGINE_OPTIONS: Omit<SyncEngineOptions, 'local' | 'provider'> = {
@@ -72,13 +74,15 @@ export class SyncEngine {
   constructor(
     options: Partial<SyncEngineOptions> & { local: string; provider: CloudSyncProvider },
   ) {
-    this.options = { ...DEFAULT_SYNC_ENGINE_OPTIONS, ...options, local: resolve(options.local) }
+    // An option given as `undefined` means "the default", as if it were left out.
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
+    const merged = { ...DEFAULT_SYNC_ENGINE_OPTIONS, ...given } as SyncEngineOptions
+    validateEngineOptions(merged)
+    this.options = { ...merged, local: resolve(merged.local) }
     const manifest =
       this.options.manifest ?? join(this.options.local, '.skein', 'cloud', 'manifest.json')
     this.options.manifest = manifest
     this.stateDir = join(manifest, '..')
-    if (this.options.concurrency < 1)
-      throw new SkeinError('INVALID_INPUT', 'SyncEngine concurrency must be at least 1.')
   }
 
   /** Runs one sync. Throws `SAFETY_GUARD` (nothing changed) when the max-delete guard trips. */
@@ -149,7 +153,11 @@ export class SyncEngine {
       for (const s of scan.skipped)
         result.warnings.push(`Skipped ${JSON.stringify(s.path)}: ${s.reason}`)
       emit({ stage: 'detectingRemote', current: 0 })
-      const { view, stale } = await remoteP
+      const { view, stale, omitted } = await remoteP
+      if (omitted.length && view.source === 'listing')
+        result.warnings.push(
+          `The listing of ${o.provider.name} left out ${omitted.length} object(s) that exist (e.g. ${JSON.stringify(omitted[0])}); they were confirmed one by one and nothing was deleted on their account. If this repeats, check the server's listing consistency.`,
+        )
       await fillRemoteHashes(detect, view, scan.files)
 
       emit({ stage: 'planning' })
@@ -188,6 +196,13 @@ export class SyncEngine {
         return result
       }
 
+      const uploads = await UploadCheckpoints.load({
+        dir: manifestFile + '.uploads',
+        provider: o.provider,
+        retry,
+        signal: run.signal,
+        logger: o.logger,
+      })
       const ctx: ExecContext = {
         root: o.local,
         tmpDir,
@@ -203,6 +218,7 @@ export class SyncEngine {
         bases: o.autoMerge
           ? new MergeBases(join(this.stateDir, 'bases'), o.autoMergeMaxBytes)
           : undefined,
+        uploads,
         logger: o.logger,
         now: o.clock.now(),
         written: new Set(),
@@ -227,7 +243,7 @@ export class SyncEngine {
             if (e && lf && ctx.bases)
               await ctx.bases.remember(join(o.local, lf.fsPath), e.localHash, e.size)
           }
-          await wal.commit(i, out.effects)
+          void wal.commit(i, out.effects) // batched; a crash loses at most a redo-able tail
           result.filesUploaded += out.uploaded
           result.filesDownloaded += out.downloaded
           result.filesDeleted += out.deleted
@@ -263,6 +279,11 @@ export class SyncEngine {
         await runPool(work.filter(isDelete), o.concurrency, (op) =>
           runOne(op, indexOf.get(op) as number),
         ).catch((e: unknown) => (aborted ??= e))
+
+      // Interrupted uploads no run will finish any more are aborted (not after an
+      // abort of this run: their operations may simply not have started yet).
+      if (!aborted && uploads.size > 0) await uploads.abortUntouched()
+      result.warnings.push(...uploads.warnings)
 
       // Durability before commitment: the manifest must never claim bytes a power
       // cut could still take back, on either side.

@@ -82,6 +82,8 @@ export function entryOf(l: LocalFile, r: RemoteFile): ManifestEntry {
   }
 }
 
+const metaOf = (l: LocalFile) => ({ size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) })
+
 /** Uploads local file `l` to remote `path`, verified by the provider against the scanned hash. */
 export async function uploadFile(
   ctx: ExecContext,
@@ -89,47 +91,38 @@ export async function uploadFile(
   scanned: LocalFile,
 ): Promise<ManifestEntry> {
   let l = scanned
+  const resume = ctx.uploads?.storeFor(path)
+  const send = (body: ByteStream) =>
+    ctx.provider.upload(ctx.prefix + path, counted(ctx, path, body), metaOf(l), {
+      signal: ctx.signal,
+      resume,
+    })
   const info = await withRetry(
     async () => {
       const abs = join(ctx.root, l.fsPath)
-      if (l.size <= SYNC_IO_MAX) {
-        // Small files: synchronous stat + read, far cheaper than thread-pool trips.
-        assertSame(ctx, l.fsPath, l, statOrUndefined(abs))
-        const bytes = readFileSync(abs)
+      if (l.size <= SMALL_FILE) {
+        // Small files: one read; up to SYNC_IO_MAX synchronous (stat + read), far
+        // cheaper than thread-pool trips. Hashed here when the scan deferred it.
+        if (l.size <= SYNC_IO_MAX) assertSame(ctx, l.fsPath, l, statOrUndefined(abs))
+        else await assertLocalUnchanged(ctx, l.fsPath, l)
+        const bytes = l.size <= SYNC_IO_MAX ? readFileSync(abs) : await readFile(abs)
         if (l.sha256 === '' && bytes.length === l.size) l = { ...l, sha256: sha256HexSync(bytes) }
-        const meta = { size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) }
-        return ctx.provider.upload(
-          ctx.prefix + path,
-          counted(ctx, path, bytesStream(bytes)),
-          meta,
-          { signal: ctx.signal },
-        )
+        return send(bytesStream(bytes))
       }
       await assertLocalUnchanged(ctx, l.fsPath, l)
-      if (l.size <= SMALL_FILE) {
-        const bytes = await readFile(abs)
-        if (l.sha256 === '' && bytes.length === l.size) l = { ...l, sha256: sha256HexSync(bytes) }
-        const meta = { size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) }
-        return ctx.provider.upload(
-          ctx.prefix + path,
-          counted(ctx, path, bytesStream(bytes)),
-          meta,
-          { signal: ctx.signal },
-        )
-      }
+      // Hashed before the upload, so the provider can state (and check) the whole
+      // body's hash up front, and a resumed upload can prove it is the same file.
       if (l.sha256 === '') l = { ...l, sha256: (await hashFile(abs)).hash }
-      const meta = { size: l.size, sha256: l.sha256, mtime: Math.round(l.mtimeMs) }
       const body = createReadStream(abs, { highWaterMark: 1 << 20 })
       try {
-        return await ctx.provider.upload(ctx.prefix + path, counted(ctx, path, body), meta, {
-          signal: ctx.signal,
-        })
+        return await send(body)
       } finally {
         body.destroy()
       }
     },
     { ...ctx.retry, signal: ctx.signal },
   )
+  await ctx.uploads?.settle(path)
   ctx.local.set(l.path, l)
   const r: RemoteFile = {
     path,

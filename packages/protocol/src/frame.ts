@@ -131,6 +131,18 @@ export function encodeMessageFrame(doc: string, payload: Uint8Array): Uint8Array
   return encodeFrame({ type: FrameType.MESSAGE, doc, payload })
 }
 
+/**
+ * The bytes every MESSAGE frame about `doc` starts with (type and name; the
+ * y-protocols message follows). A sender of many messages about one document
+ * computes it once and builds each frame with a single allocation.
+ */
+export function messageFramePrefix(doc: string): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, FrameType.MESSAGE)
+  encoding.writeVarString(e, doc)
+  return encoding.toUint8Array(e)
+}
+
 function bad(what: string): never {
   throw new SkeinError(
     'INVALID_INPUT',

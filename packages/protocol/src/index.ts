@@ -8,6 +8,7 @@ export {
   SUBSCRIBE_QUIET,
   encodeFrame,
   encodeMessageFrame,
+  messageFramePrefix,
   decodeFrame,
 } from './frame.js'
 export type { Frame, FeedEntry, Scope } from './frame.js'

@@ -134,12 +134,15 @@ export class MuxConnection extends Connection {
       }
       if (this.closed || !sub.active) return this.ctx.rooms.leave(room, this)
       sub.room = room
-      const quiet = (flags & SUBSCRIBE_QUIET) !== 0 && since > 0 && room.seq <= since && room.idle
+      const askedQuiet = (flags & SUBSCRIBE_QUIET) !== 0
+      const quiet = askedQuiet && since > 0 && room.seq <= since && room.idle
       this.sendRaw(encodeFrame({ type: FrameType.SUBSCRIBED, doc, seq: room.seq, quiet }))
-      if (!quiet && sv.length > 0) {
+      // A refused quiet request with no state vector still gets a step 2 (of the
+      // whole state): the client's feed page was stale and it is waiting for one.
+      if (!quiet && (sv.length > 0 || askedQuiet)) {
         let diff: Uint8Array
         try {
-          diff = room.diff(sv)
+          diff = room.diff(sv.length > 0 ? sv : undefined)
         } catch {
           return this.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }

@@ -6,10 +6,9 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
-import { MemoryDocStore, SkeinError } from '@skein/core'
+import { MemoryDocStore } from '@skein/core'
 import type { DocStore } from '@skein/core'
 import { BLOB_PATH, CloseCode, MUX_PATH } from '@skein/protocol'
-import { isLoopback } from './auth.js'
 import { handleBlob } from './blob-http.js'
 import type { Connection, ConnectionContext } from './connection.js'
 import { LegacyConnection } from './legacy-connection.js'
@@ -18,6 +17,7 @@ import { MuxConnection } from './mux-connection.js'
 import { DEFAULT_SYNC_SERVER_OPTIONS } from './options.js'
 import type { SyncServerOptions } from './options.js'
 import { RoomManager } from './room-manager.js'
+import { validateOptions } from './validate-options.js'
 
 /** `ws` closes oversize frames with 1009; Skein's documented code is 4413 (PR-L1). */
 class SkeinSocket extends WebSocket {
@@ -43,12 +43,7 @@ export class SyncServer {
   constructor(options: Partial<SyncServerOptions> = {}) {
     this.options = { ...DEFAULT_SYNC_SERVER_OPTIONS, ...options }
     const o = this.options
-    if (o.auth.mode === 'open' && !isLoopback(o.host)) {
-      throw new SkeinError(
-        'INVALID_INPUT',
-        `Refusing open (unauthenticated) mode on ${o.host}: bind to 127.0.0.1, or configure auth: { mode: 'token', secret }.`,
-      )
-    }
+    validateOptions(o)
     this.store = o.store ?? new MemoryDocStore()
     this.rooms = new RoomManager(
       {

@@ -1,8 +1,12 @@
 /**
  * Validation of untrusted Yjs updates (SPEC.md rules PR-U1…PR-U3). Yjs does not
- * check integrity and a failed `applyUpdate` is not rolled back, so every update
- * is first applied to a shadow copy of the document; only if that succeeds does
- * it touch the shared document (same state + same update ⇒ same result).
+ * check integrity and a failed `applyUpdate` is not rolled back, so an update is
+ * checked in two steps around its (synchronous, unobserved) application to the
+ * room's document: {@link UpdateGuard.precheck} before — decodable, sane clocks,
+ * no foreign client ids — and {@link UpdateGuard.verify} after — nothing left
+ * pending, no item linked to neighbours of another parent. On any failure the
+ * room restores the document from its {@link RestorePoint} before anything of
+ * the update is stored, sent or observed.
  */
 import * as Y from 'yjs'
 import type { Peer } from './peer.js'
@@ -43,13 +47,21 @@ function consistent(
 /** Why an update was refused. */
 export type UpdateVerdict = 'ok' | 'invalid' | 'forged'
 
-/** Owns the shadow document and the client-id ownership table of one room. */
+/** What {@link UpdateGuard.precheck} learned about an update. */
+export interface Precheck {
+  verdict: UpdateVerdict
+  /** Clock ranges per client (for {@link UpdateGuard.verify}). */
+  meta: { from: Map<number, number>; to: Map<number, number> }
+  /** Client ids the update introduces (claimed by {@link UpdateGuard.commit}). */
+  introduced: number[]
+}
+
+const REFUSED = { from: new Map<number, number>(), to: new Map<number, number>() }
+
+/** Owns the client-id ownership table of one room and checks its updates. */
 export class UpdateGuard {
-  private shadow: Y.Doc | undefined
   /** Yjs client id → the live connection that introduced it. */
   readonly owners = new Map<number, Peer>()
-
-  constructor(private readonly doc: Y.Doc) {}
 
   /** True if `peer` owns `client` or may claim it (nobody live owns it); claims it. */
   claim(peer: Peer, client: number): boolean {
@@ -66,64 +78,49 @@ export class UpdateGuard {
     for (const [client, owner] of this.owners) if (owner === peer) this.owners.delete(client)
   }
 
-  /** Checks an update from `peer`; on 'ok' the caller applies it to the real document. */
-  check(peer: Peer, update: Uint8Array): UpdateVerdict {
-    let meta: { from: Map<number, number>; to: Map<number, number> }
+  /** Checks an update from `peer` against `doc` before it is applied (PR-U1 clocks, PR-U2). */
+  precheck(doc: Y.Doc, peer: Peer, update: Uint8Array): Precheck {
+    let meta: Precheck['meta']
     try {
       meta = Y.parseUpdateMeta(update)
     } catch {
-      return 'invalid'
+      return { verdict: 'invalid', meta: REFUSED, introduced: [] }
     }
-    const store = this.doc.store
     const introduced: number[] = []
     for (const [client, to] of meta.to) {
       // Yjs's integer arithmetic is only sound below 2^31; larger clocks are garbage.
-      if (to > MAX_CLOCK || client > MAX_CLIENT_ID) return 'invalid'
-      if (to <= Y.getState(store, client)) continue
+      if (to > MAX_CLOCK || client > MAX_CLIENT_ID)
+        return { verdict: 'invalid', meta, introduced: [] }
+      if (to <= Y.getState(doc.store, client)) continue
       const owner = this.owners.get(client)
-      if (owner !== undefined && owner !== peer) return 'forged'
+      if (owner !== undefined && owner !== peer) return { verdict: 'forged', meta, introduced: [] }
       introduced.push(client)
     }
-    const shadow = this.shadowDoc()
-    try {
-      Y.applyUpdate(shadow, update)
-    } catch {
-      this.dropShadow()
-      return 'invalid'
-    }
-    // An update whose dependencies the server lacks would sit in Yjs's pending
-    // buffer, which is re-merged on every later update (a cheap DoS) and is where
-    // replay stops being faithful. Honest clients never send one: they sync from
-    // the server's state vector, over one ordered socket.
-    if (
-      shadow.store.pendingStructs !== null ||
-      shadow.store.pendingDs !== null ||
-      !consistent(shadow, meta)
-    ) {
-      this.dropShadow()
-      return 'invalid'
-    }
-    for (const client of introduced) this.owners.set(client, peer)
-    return 'ok'
+    return { verdict: 'ok', meta, introduced }
   }
 
-  private dropShadow(): void {
-    this.shadow?.destroy()
-    this.shadow = undefined
+  /**
+   * Checks `doc` right after the update was applied to it. An update whose
+   * dependencies the server lacks would sit in Yjs's pending buffer, which is
+   * re-merged on every later update (a cheap DoS) and is where replay stops
+   * being faithful. Honest clients never send one: they sync from the server's
+   * state vector, over one ordered socket.
+   */
+  verify(doc: Y.Doc, check: Precheck): boolean {
+    return (
+      doc.store.pendingStructs === null &&
+      doc.store.pendingDs === null &&
+      consistent(doc, check.meta)
+    )
   }
 
-  private shadowDoc(): Y.Doc {
-    if (!this.shadow) {
-      this.shadow = new Y.Doc({ gc: this.doc.gc })
-      Y.applyUpdate(this.shadow, Y.encodeStateAsUpdate(this.doc))
-    }
-    return this.shadow
+  /** The update was accepted: its author now owns the client ids it introduced. */
+  commit(peer: Peer, check: Precheck): void {
+    for (const client of check.introduced) this.owners.set(client, peer)
   }
 
-  /** Frees the shadow copy. */
+  /** Forgets every owner (the room unloads). */
   destroy(): void {
-    this.shadow?.destroy()
-    this.shadow = undefined
     this.owners.clear()
   }
 }

@@ -3,6 +3,12 @@
  * own key layout (`['v1', doc, 'update', clock]`), so its tools can read them; the
  * change feed and per-document sequences live in `skein_*` keys next to them and
  * are written in the same atomic batch as the update they describe.
+ *
+ * Appends are group-committed: every append made while the previous write is
+ * still in flight joins one LevelDB batch, which writes each update under its
+ * own key but each document's feed entry and each workspace head only once. A
+ * fast typist's stream of one-keystroke updates then costs one write per disk
+ * round trip, not one per keystroke — and the server never has to merge them.
  */
 import { SkeinError, docWorkspace, noopLogger } from '@skein/core'
 import type { ChangePage, DocStore, Logger, StoredDoc } from '@skein/core'
@@ -23,12 +29,21 @@ export const DEFAULT_LEVEL_DOC_STORE_OPTIONS: LevelDocStoreOptions = {
 }
 
 type Key = (string | number)[]
+type Op = { type: 'put' | 'del'; key: Key; value?: Uint8Array }
 type Db = {
-  batch(ops: { type: 'put' | 'del'; key: Key; value?: Uint8Array }[], o?: object): Promise<void>
+  batch(ops: Op[], o?: object): Promise<void>
   get(key: Key): Promise<Uint8Array | undefined>
   clear(o: { gte: Key; lt: Key }): Promise<void>
 }
 type Result<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+/** One append waiting for its group commit. */
+interface PendingAppend {
+  doc: string
+  update: Uint8Array
+  resolve: (seq: number) => void
+  reject: (err: unknown) => void
+}
 
 const MAX_CLOCK = 0xffffffff
 const text = new TextEncoder()
@@ -60,6 +75,8 @@ export class LevelDocStore implements DocStore {
   /** Last feed sequence per document (saves a read per append). */
   private readonly seqs = new Map<string, number>()
   private closed = false
+  /** Appends that will go into the next group commit; undefined once it started or another op was queued. */
+  private batch: PendingAppend[] | undefined
 
   /** Opens (creating if needed) the store in `location`. */
   constructor(
@@ -70,8 +87,17 @@ export class LevelDocStore implements DocStore {
     this.persistence = new LeveldbPersistence(location)
   }
 
-  /** Runs `f` in y-leveldb's serial transaction chain, surfacing errors y-leveldb would swallow. */
-  private async run<T>(what: string, f: (db: Db) => Promise<T>): Promise<T> {
+  /**
+   * Runs `f` in y-leveldb's serial transaction chain, surfacing errors y-leveldb
+   * would swallow. Closes the open append batch first: later appends must not
+   * overtake this operation (call order per document).
+   */
+  private run<T>(what: string, f: (db: Db) => Promise<T>): Promise<T> {
+    this.batch = undefined
+    return this.transact(what, f)
+  }
+
+  private async transact<T>(what: string, f: (db: Db) => Promise<T>): Promise<T> {
     if (this.closed) {
       throw new SkeinError(
         'CLOSED',
@@ -123,27 +149,64 @@ export class LevelDocStore implements DocStore {
     })
   }
 
-  async append(doc: string, update: Uint8Array): Promise<number> {
-    return this.run('append an update', async (db) => {
-      const ws = docWorkspace(doc)
-      const seq = (await this.head(db, ws)) + 1
-      const clock = (await this.lastClock(db, doc)) + 1
-      if (clock >= MAX_CLOCK) throw new Error('update clock overflow; compact the document')
-      const prev = this.seqs.get(doc) ?? readNum(await get(db, docKey(ws, doc)))
-      const ops: Parameters<Db['batch']>[0] = [
-        { type: 'put', key: updateKey(doc, clock), value: update },
-        { type: 'put', key: docKey(ws, doc), value: num(seq) },
-        { type: 'put', key: feedKey(ws, seq), value: text.encode(doc) },
-        { type: 'put', key: headKey(ws), value: num(seq) },
-      ]
-      if (prev > 0) ops.push({ type: 'del', key: feedKey(ws, prev) })
-      await db.batch(ops, { sync: this.options.sync })
-      this.heads.set(ws, seq)
-      this.clocks.set(doc, clock)
-      if (this.seqs.size > 100_000) this.seqs.clear()
-      this.seqs.set(doc, seq)
-      return seq
+  append(doc: string, update: Uint8Array): Promise<number> {
+    if (this.closed) return this.transact('append an update', async () => 0)
+    return new Promise<number>((resolve, reject) => {
+      if (!this.batch) {
+        const batch: PendingAppend[] = []
+        this.batch = batch
+        this.transact('append updates', async (db) => {
+          if (this.batch === batch) this.batch = undefined
+          await this.commit(db, batch)
+        }).catch((err: unknown) => {
+          for (const a of batch) a.reject(err)
+        })
+      }
+      this.batch.push({ doc, update, resolve, reject })
     })
+  }
+
+  /** Writes one group of appends in one atomic batch, then resolves each with its sequence. */
+  private async commit(db: Db, batch: PendingAppend[]): Promise<void> {
+    const ops: Op[] = []
+    const heads = new Map<string, number>()
+    const clocks = new Map<string, number>()
+    /** Per document: feed sequence before this batch (its entry is deleted) and after it. */
+    const seqs = new Map<string, { before: number; after: number }>()
+    const done: [PendingAppend, number][] = []
+    for (const a of batch) {
+      const ws = docWorkspace(a.doc)
+      const clock = (clocks.get(a.doc) ?? (await this.lastClock(db, a.doc))) + 1
+      if (clock >= MAX_CLOCK) {
+        a.reject(new SkeinError('INTERNAL', `Update clock overflow in ${a.doc}: compact it.`))
+        continue
+      }
+      const seq = (heads.get(ws) ?? (await this.head(db, ws))) + 1
+      heads.set(ws, seq)
+      clocks.set(a.doc, clock)
+      const s = seqs.get(a.doc)
+      if (s) s.after = seq
+      else {
+        const before = this.seqs.get(a.doc) ?? readNum(await get(db, docKey(ws, a.doc)))
+        seqs.set(a.doc, { before, after: seq })
+      }
+      ops.push({ type: 'put', key: updateKey(a.doc, clock), value: a.update })
+      done.push([a, seq])
+    }
+    for (const [doc, { before, after }] of seqs) {
+      const ws = docWorkspace(doc)
+      ops.push({ type: 'put', key: docKey(ws, doc), value: num(after) })
+      ops.push({ type: 'put', key: feedKey(ws, after), value: text.encode(doc) })
+      if (before > 0) ops.push({ type: 'del', key: feedKey(ws, before) })
+    }
+    for (const [ws, head] of heads) ops.push({ type: 'put', key: headKey(ws), value: num(head) })
+    if (ops.length > 0) await db.batch(ops, { sync: this.options.sync })
+    for (const [ws, head] of heads) this.heads.set(ws, head)
+    if (this.clocks.size > 100_000) this.clocks.clear()
+    for (const [doc, clock] of clocks) this.clocks.set(doc, clock)
+    if (this.seqs.size > 100_000) this.seqs.clear()
+    for (const [doc, { after }] of seqs) this.seqs.set(doc, after)
+    for (const [a, seq] of done) a.resolve(seq)
   }
 
   async compact(doc: string, state: Uint8Array): Promise<void> {

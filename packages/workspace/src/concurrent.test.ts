@@ -167,6 +167,24 @@ describe('concurrent cases', () => {
     expect(a.ws.conflicts()[0]!.resolved).toBe(true)
   })
 
+  it('WS13 the same conflict recorded concurrently under a derived id is one record', () => {
+    const { a, b } = pair()
+    const f = a.ws.createFile('n.md', text())
+    const copy = a.ws.createFile('n.conflict-A-20260101-000000.md', text())
+    sync(a, b)
+    a.ws.recordConflict({ id: `name-${copy}`, file: f, kind: 'name', copy })
+    b.ws.recordConflict({ id: `name-${copy}`, file: f, kind: 'name', copy })
+    sync(a, b)
+    expect(a.ws.conflicts()).toEqual(b.ws.conflicts())
+    expect(a.ws.conflicts().map((c) => [c.id, c.kind, c.copy])).toEqual([
+      [`name-${copy}`, 'name', copy],
+    ])
+    a.ws.resolveConflict(`name-${copy}`)
+    sync(a, b)
+    b.ws.recordConflict({ id: `name-${copy}`, file: f, kind: 'name', copy })
+    expect(b.ws.conflicts()[0]!.resolved).toBe(true)
+  })
+
   it('WS3 a rebuilt view equals the incremental one after remote updates', () => {
     const { a, b } = pair()
     for (let i = 0; i < 20; i++) a.ws.createFile(`x${i % 4}/f${i}.md`, text())

@@ -12,8 +12,13 @@ export class ConflictLog {
     this.map = doc.getMap(CONFLICTS_KEY)
   }
 
-  add(record: Omit<ConflictRecord, 'id' | 'resolved'>): string {
-    const id = newFileId() as string
+  /**
+   * Adds a record under a fresh id, or under `id` when given — a conflict
+   * found by several devices at once then stays one record, and an existing
+   * record (perhaps already resolved) is left as it is.
+   */
+  add(record: Omit<ConflictRecord, 'id' | 'resolved'>, id: string = newFileId()): string {
+    if (this.map.has(id)) return id
     this.map.set(id, {
       file: record.file,
       kind: record.kind,

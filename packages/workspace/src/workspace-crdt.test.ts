@@ -71,6 +71,20 @@ describe('WorkspaceCrdt basics', () => {
     expect(events[2]).toMatchObject({ oldPath: 'x/z.md', newPath: 'w/z.md' })
   })
 
+  it('updateContent changes a file between text and binary (a note that became binary), never a folder', () => {
+    const { ws } = replica('a')
+    const id = ws.createFile('n.md', text())
+    ws.updateContent(id, { hash: H('b'), blob: H('b'), size: 2, mtime: 2, kind: 'binary' })
+    expect(ws.get(id)).toMatchObject({ kind: 'binary', blob: H('b') })
+    ws.updateContent(id, { hash: H('c'), size: 2, mtime: 3, kind: 'text' })
+    expect(ws.get(id)?.kind).toBe('text')
+    const dir = ws.createFolder('d')
+    expect(() =>
+      ws.updateContent(dir, { hash: H('d'), size: 1, mtime: 1, kind: 'text' }),
+    ).not.toThrow()
+    expect(ws.get(dir)?.kind).toBe('folder')
+  })
+
   it('WS10 WS11 folder delete tombstones the subtree; restore brings it back', () => {
     const { ws } = replica('a')
     const f = ws.createFile('d/e/f.md', text())

@@ -42,6 +42,8 @@ export interface ContentMeta {
   /** Binary files: the content hash in the blob store. */
   blob?: ContentHash
   device?: DeviceId
+  /** A new kind when the content changed kind (a text file that became binary); folders keep theirs. */
+  kind?: Exclude<FileKind, 'folder'>
 }
 
 export interface CreateFileMeta extends ContentMeta {
@@ -364,6 +366,8 @@ export class WorkspaceCrdt {
       m.set('size', meta.size)
       m.set('mtime', meta.mtime)
       if (meta.blob !== undefined) m.set('blob', meta.blob)
+      if (meta.kind !== undefined && m.get('kind') !== meta.kind && m.get('kind') !== 'folder')
+        m.set('kind', meta.kind)
       m.set('updatedBy', meta.device ?? origin?.device ?? this.device)
     })
   }
@@ -441,19 +445,27 @@ export class WorkspaceCrdt {
 
   // ---- conflicts ---------------------------------------------------------
 
-  /** Records a conflict so every device and the web page can show it; returns its id. */
+  /**
+   * Records a conflict so every device and the web page can show it; returns
+   * its id. Pass `id` (derived from what collided) when several devices may
+   * record the same conflict concurrently: they then leave one record (WS13).
+   */
   recordConflict(
     record: Omit<ConflictRecord, 'id' | 'resolved' | 'time' | 'device' | 'path'> &
-      Partial<Pick<ConflictRecord, 'time' | 'device'>>,
+      Partial<Pick<ConflictRecord, 'time' | 'device' | 'id'>>,
     origin?: Origin,
   ): string {
+    const { id, ...fields } = record
     return this.transact(origin, () =>
-      this.conflictLog.add({
-        ...record,
-        time: record.time ?? this.clock.now(),
-        device: record.device ?? this.device,
-        path: this.getPath(record.file) ?? '',
-      }),
+      this.conflictLog.add(
+        {
+          ...fields,
+          time: record.time ?? this.clock.now(),
+          device: record.device ?? this.device,
+          path: this.getPath(record.file) ?? '',
+        },
+        id,
+      ),
     )
   }
 

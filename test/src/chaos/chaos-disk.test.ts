@@ -58,10 +58,13 @@ describe('chaos: disk faults', () => {
           return /ENOSPC|no space/i.test(text) ? text : undefined
         })
         world.note(`d1 reported:\n${report}`)
+        console.log(`[chaos] d1 reported:\n${report}`)
         const lines = report.split('\n').filter((l) => /ENOSPC|no space/i.test(l))
-        // The message names the note it could not write, by its workspace path.
+        // The message names the note by its workspace path and says what to do.
         expect(
-          lines.some((l) => l.includes('notes/full.md') || l.includes('fresh.md')),
+          lines.some(
+            (l) => (l.includes('notes/full.md') || l.includes('fresh.md')) && /free/i.test(l),
+          ),
           lines.join('\n'),
         ).toBe(true)
         await poll('d1 own edit to reach d0', () => read(world, 0, 'own.md')?.includes(own))
@@ -77,6 +80,61 @@ describe('chaos: disk faults', () => {
         await poll('d1 to catch up once space is back', () =>
           read(world, 1, 'notes/full.md')?.includes(remote),
         )
+      },
+    )
+    console.log(summary(r))
+    expect(r.violations, `${summary(r)}\n${r.violations.join('\n')}`).toEqual([])
+  }, 120_000)
+
+  // BUG: one unwritable file stops every other file from reaching the device. RemoteChanges.pass()
+  // (packages/agent/src/remote-changes.ts) syncs the entries of a pass in one loop, and the first
+  // syncFile that throws (DiskWriter's IO error for full/stuck.md) aborts the rest of the pass; the
+  // WorkQueue only reports the error. A full pass (after a reconnect, and every rescan) meets the
+  // shallowest entry first, so ok/b.md, ok/c.md and ok/deep/d.md stay stale on d1 for as long as
+  // full/ cannot be written (they arrive only once it can). Found with seed 1057341657 (the scenario
+  // is deterministic; the seed only names the log). Fix: per-entry error isolation in the pass loops
+  // (report the entry as an `io` issue, go on with the rest); unskip this test then.
+  it.skip('disk full under one folder: after a reconnect, the files elsewhere still reach the device', async () => {
+    // A sub-folder on a full drive (another mount): writes there fail, the rest of the folder is fine.
+    const r = await runScenario(
+      'disk full for one folder across a reconnect',
+      { devices: 2, startServer: false },
+      async ({ world, history }) => {
+        const faults = diskFaults(world, 1)
+        await world.startServer()
+        await world.startDevice(0)
+        await world.startDevice(1)
+        // The stuck file is the shallowest, so a full pass meets it first.
+        const stuck = 'full/stuck.md'
+        const others = ['ok/b.md', 'ok/c.md', 'ok/deep/d.md']
+        for (const p of [stuck, ...others])
+          put(root(world, 0), p, `${history.ledger.next(`setup: ${p}`)}\n`)
+        await settle(world, 'files on both devices')
+
+        faults.set('enospc', `${root(world, 1)}/full/`)
+        world.devices[1]?.proxy.setMode('down')
+        world.note('-- d1 offline')
+        await sleep(500)
+        const edits = new Map<string, string>()
+        for (const p of [stuck, ...others]) {
+          const t = history.ledger.next(`d0 edits ${p} while d1 is offline`)
+          edits.set(p, t)
+          writeFileSync(join(root(world, 0), p), `${read(world, 0, p) ?? ''}${t}\n`)
+        }
+        await sleep(1000)
+        world.devices[1]?.proxy.setMode('up')
+        world.note('-- d1 online: its reconnect pass meets the unwritable file first')
+        await poll('d1 to report full/stuck.md', async () =>
+          reportText(await world.report(1))
+            .split('\n')
+            .some((l) => l.includes(stuck) && l.includes('ENOSPC')),
+        )
+        for (const p of others)
+          await poll(`${p} to reach d1 while ${stuck} cannot be written`, () =>
+            read(world, 1, p)?.includes(edits.get(p) ?? '?'),
+          )
+        expect(read(world, 1, stuck)).not.toContain(edits.get(stuck))
+        faults.clear('enospc')
       },
     )
     console.log(summary(r))
@@ -114,10 +172,16 @@ describe('chaos: disk faults', () => {
           return /EACCES|permission denied/i.test(text) ? text : undefined
         })
         world.note(`d1 reported:\n${report}`)
+        console.log(`[chaos] d1 reported:\n${report}`)
         expect(
           report
             .split('\n')
-            .some((l) => /EACCES|permission denied/i.test(l) && l.includes('locked.md')),
+            .some(
+              (l) =>
+                /EACCES|permission denied/i.test(l) &&
+                l.includes('locked.md') &&
+                /not treated as deleted/.test(l),
+            ),
           report,
         ).toBe(true)
 
@@ -150,7 +214,7 @@ describe('chaos: disk faults', () => {
 
   it('a large note replaced in a tight loop while the agent reads it ends identical everywhere, never a mix', async () => {
     // ~1.2 MB: over the 1 MiB synchronous-hash limit, so the streaming read path runs too.
-    const LINES = 24_000
+    const LINES = 32_000
     const version = (k: number, token: string) => {
       const out: string[] = [`version ${k} ${token}`]
       for (let n = 1; n < LINES; n++)

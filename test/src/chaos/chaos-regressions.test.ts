@@ -2,7 +2,7 @@
  * Bugs the chaos harness found, each pinned as a small deterministic test
  * (the seed that found it is named; replays are timing-dependent, these are not).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentHarness, readText, until } from '../helpers/agent-harness.js'
@@ -29,5 +29,25 @@ describe('chaos regressions', () => {
     await until('nothing pending on A', () => a.agent.status().pendingFiles === 0)
     expect(readText(b.root, 'renamed.md')).toBe('created offline, renamed\n')
     expect(readText(b.root, 'gone.md')).toBeUndefined()
+  })
+
+  // seed 1220089691 (chaos-input, "a file that flips"): a text note that became binary never
+  // reached the other device — the entry kept kind `text`, so B read the unchanged body and even
+  // wrote the old text's hash back.
+  it('a text note that becomes binary reaches the other device byte-identical', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const a = await h.agent('a', { 'flip.md': 'hello\n' })
+    const b = await h.agent('b')
+    await until('flip.md on B', () => readText(b.root, 'flip.md') === 'hello\n')
+    const bin = Buffer.concat([
+      Buffer.from('hello\n'),
+      Buffer.from([0, 0xff, 0xfe]),
+      Buffer.from('x\n'),
+    ])
+    writeFileSync(join(a.root, 'flip.md'), bin)
+    await until('the binary flip.md on B', () => readFileSync(join(b.root, 'flip.md')).equals(bin))
+    const entry = b.agent.workspaceCrdt?.list().find((e) => e.name === 'flip.md')
+    expect(entry?.kind).toBe('binary')
   })
 })

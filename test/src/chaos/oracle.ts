@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTempName } from '@skein/agent'
 import { FolderProvider, backup, restore } from '@skein/cloud'
+import type { SnapshotStoreOptions } from '@skein/cloud'
 import { tokensIn, type Ledger } from './history.js'
 import { readTree, treeDiff, type Tree } from './tree.js'
 import type { AtRest, ChaosWorld } from './world.js'
@@ -53,27 +54,40 @@ export interface Checkpoint {
   files: Tree
 }
 
-/** Takes a snapshot of `root` into the world's backup repository (the folder is at rest). */
-export async function snapshotOf(world: ChaosWorld, root: string): Promise<Checkpoint> {
+/** Where snapshots go: a provider and key prefix (default: a folder in the world's base). */
+export type SnapshotStore = Pick<SnapshotStoreOptions, 'provider' | 'prefix'>
+
+const worldStore = (world: ChaosWorld): SnapshotStore => ({
+  provider: new FolderProvider(join(world.base, 'backups')),
+})
+
+/**
+ * Takes a snapshot of `root` into the world's backup repository, or into `store`
+ * (the folder is at rest). Throws what `backup` throws (a provider fault).
+ */
+export async function snapshotOf(
+  world: ChaosWorld,
+  root: string,
+  store: SnapshotStore = worldStore(world),
+): Promise<Checkpoint> {
   const files = filesOnly(readTree(root))
-  const r = await backup({
-    provider: new FolderProvider(join(world.base, 'backups')),
-    source: root,
-    label: `chaos:${root}`,
-  })
+  const r = await backup({ ...store, source: root, label: `chaos:${root}` })
   return { snapshot: r.snapshot.id, files }
 }
 
-/** (5) Restores `cp` into a fresh folder and compares it with what was snapshotted. */
-export async function checkRestore(world: ChaosWorld, cp: Checkpoint): Promise<string[]> {
+/**
+ * (5) Restores `cp` (from the world's repository, or `store`) into a fresh folder
+ * and compares it with what was snapshotted. Throws what `restore` throws.
+ */
+export async function checkRestore(
+  world: ChaosWorld,
+  cp: Checkpoint,
+  store: SnapshotStore = worldStore(world),
+): Promise<string[]> {
   const target = mkdtempSync(join(tmpdir(), 'skein-chaos-restore-'))
   rmSync(target, { recursive: true })
   try {
-    await restore({
-      provider: new FolderProvider(join(world.base, 'backups')),
-      snapshot: cp.snapshot,
-      target,
-    })
+    await restore({ ...store, snapshot: cp.snapshot, target })
     return treeDiff(cp.files, filesOnly(readTree(target)), 'snapshotted', 'restored').map(
       (d) => `(5) ${d}`,
     )

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import type { Rng } from '@skein/core/testing'
 import type { DeviceReport } from './device-child.js'
 import type { History, OpKind } from './history.js'
+import { treeDiff } from './tree.js'
 import type { ChaosWorld } from './world.js'
 
 /** Polls `fn` every 100 ms until it returns something other than undefined/false; throws after `ms`. */
@@ -83,8 +84,14 @@ export async function fileOps(history: History, rng: Rng, n: number): Promise<vo
 export async function settle(world: ChaosWorld, what: string): Promise<void> {
   world.note(`-- settling: ${what}`)
   const rest = await world.quiesce(60_000)
-  if (!rest.converged)
-    throw new Error(`the system did not come to rest (${what}): ${rest.problems.join('; ')}`)
+  if (rest.converged) return
+  // quiesce() may give up between polls with no problem recorded: say how the folders and the CRDT differ.
+  const tree = rest.trees[0]
+  const crdt = tree && (await world.readCrdt().catch(() => undefined))
+  const diff = tree && crdt ? treeDiff(tree, crdt, 'd0', 'crdt') : []
+  throw new Error(
+    `the system did not come to rest (${what}): ${[...rest.problems, ...diff].join('; ')}`,
+  )
 }
 
 /** Writes a file under a device's root, creating folders (as a user or editor would). */

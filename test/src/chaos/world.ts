@@ -331,6 +331,12 @@ export class ChaosWorld {
           )
         }
       }
+      // The virtual lost+found folder is no entry of pathMap(), but devices show it: every
+      // parent of a shown path is a shown folder.
+      for (const path of [...out.keys()])
+        for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1))
+          if (!out.has(path.slice(0, i)))
+            out.set(path.slice(0, i), { kind: 'dir', hash: '', bytes: new Uint8Array() })
       ws.destroy()
       return out
     } finally {

@@ -1,5 +1,13 @@
 /** Real SyncServer + several agents on temp folders, for the agent integration tests. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import WebSocket from 'ws'
@@ -30,6 +38,27 @@ export function put(root: string, path: string, data: string | Uint8Array): void
   writeFileSync(join(root, path), data)
 }
 
+/**
+ * Every file under `root` (the agent's `.skein` excluded) as path → text, and
+ * every folder as `path/` → '' — the whole visible state of a folder, to
+ * compare two devices.
+ */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (dir: string) => {
+    for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${d.name}` : d.name
+      if (rel === '.skein') continue
+      if (d.isDirectory()) {
+        out[`${rel}/`] = ''
+        walk(rel)
+      } else out[rel] = readFileSync(join(root, rel), 'utf8')
+    }
+  }
+  walk('')
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+}
+
 /** One agent under test with what it reported. */
 export interface TestAgent {
   name: string
@@ -52,14 +81,40 @@ export class AgentHarness {
 
   /** Starts (or restarts, same port and data) the server. */
   async startServer(): Promise<SyncServer> {
-    const server = new SyncServer({
-      port: this.port,
-      store: new LevelDocStore(join(this.base, 'server-docs')),
-      blobs: new FsBlobStore(join(this.base, 'server-blobs')),
-    })
+    const server = this.makeServer(this.port)
     this.port = await server.listen()
     this.server = server
     return server
+  }
+
+  private makeServer(port: number): SyncServer {
+    return new SyncServer({
+      port,
+      store: new LevelDocStore(join(this.base, 'server-docs')),
+      blobs: new FsBlobStore(join(this.base, 'server-blobs')),
+    })
+  }
+
+  /** Deletes everything the (stopped) server stored: a server that lost its data. */
+  wipeServerData(): void {
+    if (this.server) throw new Error('stop the server before wiping its data')
+    rmSync(join(this.base, 'server-docs'), { recursive: true, force: true })
+    rmSync(join(this.base, 'server-blobs'), { recursive: true, force: true })
+  }
+
+  /**
+   * Runs `fn` against the (stopped) server's data served on a port no agent
+   * knows — e.g. another device restoring the workspace — then stops it.
+   */
+  async offstage(fn: (url: string) => Promise<void>): Promise<void> {
+    if (this.server) throw new Error('stop the server before using its data off stage')
+    const server = this.makeServer(0)
+    const port = await server.listen()
+    try {
+      await fn(`ws://127.0.0.1:${port}`)
+    } finally {
+      await server.close()
+    }
   }
 
   /** Stops the server (agents go offline). */

@@ -76,3 +76,38 @@ export async function startS3rver(options: Partial<S3rverOptions> = {}): Promise
     },
   }
 }
+
+/** The part of an S3 client the counter needs (an `S3Provider`'s `client`). */
+interface MiddlewareHost {
+  middlewareStack: {
+    add(
+      mw: (
+        next: (args: { input: object }) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: { input: object }) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void
+  }
+}
+
+/**
+ * Counts the commands an S3 client sends, by name (`UploadPartCommand`, …);
+ * SDK-internal retries of one send count once. `before` runs ahead of each command (to log its input,
+ * or to hold it back for fault injection).
+ */
+export function countS3Commands(
+  client: MiddlewareHost,
+  before?: (name: string, input: Record<string, unknown>) => void | Promise<void>,
+): Record<string, number> {
+  const calls: Record<string, number> = {}
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown'
+      calls[name] = (calls[name] ?? 0) + 1
+      await before?.(name, args.input as Record<string, unknown>)
+      return next(args)
+    },
+    { step: 'initialize', name: `countCommands${Math.random()}` },
+  )
+  return calls
+}

@@ -3,7 +3,10 @@
  * be measured apart from the clients. `SKEIN_BENCH_SERVER` = `skein` |
  * `y-websocket@2.1.0` | `hocuspocus@3`; `SKEIN_DATA` = data dir;
  * `SKEIN_SEED_DOCS` = number of ~2 KB documents to pre-store as `ws1/n<i>`.
- * Talks to its parent over IPC: sends `{ port }`, answers `stats` with CPU and RSS.
+ * `SKEIN_EVICT_MS` = Skein's idle-document eviction delay (default 30 s).
+ * Talks to its parent over IPC: sends `{ port }`, answers `stats` with CPU, RSS,
+ * heap and (Skein only) loaded documents; `gc` first runs a full GC (the child
+ * is started with `--expose-gc`).
  */
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
@@ -17,6 +20,8 @@ import { SyncServer } from '@skein/server'
 const kind = process.env.SKEIN_BENCH_SERVER ?? 'skein'
 const dir = process.env.SKEIN_DATA ?? ''
 const seedDocs = Number(process.env.SKEIN_SEED_DOCS ?? 0)
+/** Documents the server holds in memory, where it can tell. */
+let loadedDocs: () => number = () => NaN
 
 /** The ~2 KB note `i` (deterministic). */
 export function seedUpdate(i: number): Uint8Array {
@@ -32,10 +37,10 @@ async function start(): Promise<number> {
     for (let i = 0; i < seedDocs; i++) await store.append(`ws1/n${i}`, seedUpdate(i))
     const server = new SyncServer({
       store,
-      messageRate: 1e7,
-      messageBurst: 1e7,
       maxBufferedBytes: 256 * 1024 * 1024,
+      evictAfterMs: Number(process.env.SKEIN_EVICT_MS ?? 30_000),
     })
+    loadedDocs = () => server.loadedDocs
     return server.listen()
   }
   if (kind === 'y-websocket@2.1.0') {
@@ -79,6 +84,10 @@ async function start(): Promise<number> {
 
 const port = await start()
 process.on('message', (m) => {
-  if (m === 'stats') process.send!({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss })
+  if (m === 'exit') process.exit(0)
+  if (m !== 'stats' && m !== 'gc') return
+  if (m === 'gc') (globalThis as { gc?: () => void }).gc?.()
+  const mem = process.memoryUsage()
+  process.send!({ cpu: process.cpuUsage(), rss: mem.rss, heap: mem.heapUsed, docs: loadedDocs() })
 })
 process.send!({ port })

@@ -19,6 +19,15 @@ import type { WebSocketConstructor } from '@skein/client'
 export type ServerKind = 'skein' | 'y-websocket@2.1.0' | 'hocuspocus@3'
 export const PEERS: ServerKind[] = ['y-websocket@2.1.0', 'hocuspocus@3']
 
+/** What a server child reports about itself. */
+export interface ServerStats {
+  cpuUs: number
+  rss: number
+  heap: number
+  /** Documents loaded (NaN where the server cannot tell). */
+  docs: number
+}
+
 /** A server child process. */
 export class BenchServer {
   private constructor(
@@ -26,12 +35,25 @@ export class BenchServer {
     readonly port: number,
   ) {}
 
-  static async start(kind: ServerKind, dataDir: string, seedDocs = 0): Promise<BenchServer> {
+  static async start(
+    kind: ServerKind,
+    dataDir: string,
+    seedDocs = 0,
+    env: Record<string, string> = {},
+  ): Promise<BenchServer> {
     const here = dirname(fileURLToPath(import.meta.url))
     const child = fork(join(here, 'server-bench-child.ts'), [], {
-      execArgv: ['--conditions=@skein/source', '--import', 'tsx'],
+      // SKEIN_BENCH_SERVER_ARGS: extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+      execArgv: [
+        '--expose-gc',
+        ...(process.env.SKEIN_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []),
+        '--conditions=@skein/source',
+        '--import',
+        'tsx',
+      ],
       env: {
         ...process.env,
+        ...env,
         SKEIN_BENCH_SERVER: kind,
         SKEIN_DATA: dataDir,
         SKEIN_SEED_DOCS: String(seedDocs),
@@ -45,21 +67,29 @@ export class BenchServer {
     return new BenchServer(child, port)
   }
 
-  /** CPU microseconds used so far and current RSS bytes. */
-  stats(): Promise<{ cpuUs: number; rss: number }> {
+  /** CPU microseconds used so far, RSS and heap bytes, loaded documents (Skein only); `gc` collects first. */
+  stats(gc = false): Promise<ServerStats> {
     return new Promise((resolve) => {
       this.child.once('message', (m) => {
-        const s = m as { cpu: { user: number; system: number }; rss: number }
-        resolve({ cpuUs: s.cpu.user + s.cpu.system, rss: s.rss })
+        const s = m as {
+          cpu: { user: number; system: number }
+          rss: number
+          heap: number
+          docs: number | null
+        }
+        resolve({ cpuUs: s.cpu.user + s.cpu.system, rss: s.rss, heap: s.heap, docs: s.docs ?? NaN })
       })
-      this.child.send('stats')
+      this.child.send(gc ? 'gc' : 'stats')
     })
   }
 
+  /** Asks the child to exit (so `--cpu-prof` can write its profile); SIGKILL after 10 s. */
   async stop(): Promise<void> {
     const exited = new Promise((r) => this.child.once('exit', r))
-    this.child.kill('SIGKILL')
+    this.child.send('exit')
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
     await exited
+    clearTimeout(t)
   }
 }
 
@@ -92,6 +122,10 @@ class HocuspocusConn implements BenchConn {
       write(e)
       return encoding.toUint8Array(e)
     }
+    // a refused connection (e.g. a full accept backlog) must not crash the benchmark
+    this.ws.on('error', (err) =>
+      process.stderr.write(`hocuspocus client ${name}: ${err.message}\n`),
+    )
     this.ws.on('open', () => {
       this.ws.send(
         msg(HP_AUTH, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarString(e, 'bench'))),
@@ -147,6 +181,28 @@ export function skeinClient(port: number): SyncClient {
     url: `ws://127.0.0.1:${port}`,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   })
+}
+
+/** Like {@link connectAll}, but peers open their sockets `chunk` at a time (each chunk synced first). */
+export async function connectInChunks(
+  kind: ServerKind,
+  port: number,
+  docs: Map<string, Y.Doc>,
+  chunk = 1000,
+): Promise<BenchConn> {
+  if (kind === 'skein') {
+    const conn = connectAll(kind, port, docs)
+    await conn.synced
+    return conn
+  }
+  const entries = [...docs]
+  const conns: BenchConn[] = []
+  for (let i = 0; i < entries.length; i += chunk) {
+    const part = entries.slice(i, i + chunk).map(([n, d]) => connectPeer(kind, port, n, d))
+    conns.push(...part)
+    await Promise.all(part.map((c) => c.synced))
+  }
+  return { synced: Promise.resolve(), close: () => conns.forEach((c) => c.close()) }
 }
 
 /** Syncs `docs` (name → doc) with any server: one SyncClient socket for Skein, one socket per doc for peers. */

@@ -1,7 +1,8 @@
 /**
- * A SyncServer in its own process for the SIGKILL durability test:
+ * A SyncServer in its own process for the SIGKILL/SIGTERM and memory tests:
  * `SKEIN_DATA=<dir> SKEIN_PORT=<port|0> node --conditions=@skein/source --import tsx server-child.ts`.
- * Prints `PORT <n>` once listening.
+ * Prints `PORT <n>` once listening. With an IPC channel it answers `stats` with
+ * `{ docs, heap, rss }` after a full GC (start it with `--expose-gc`).
  */
 import { LevelDocStore } from '@skein/store-leveldb'
 import { SyncServer } from '@skein/server'
@@ -15,4 +16,10 @@ const server = new SyncServer({
 })
 await server.listen()
 server.closeOnSignals()
+process.on('message', (m) => {
+  if (m !== 'stats' || !process.send) return
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const mem = process.memoryUsage()
+  process.send({ docs: server.loadedDocs, heap: mem.heapUsed, rss: mem.rss })
+})
 process.stdout.write(`PORT ${server.port}\n`)

@@ -26,15 +26,19 @@ export function newClient(url: string, options: Partial<SyncClientOptions> = {})
   })
 }
 
-/** Polls `cond` every 10 ms until it holds; throws with `what` after `timeoutMs`. */
+/**
+ * Polls `cond` every 10 ms until it holds; throws with `what` after `timeoutMs`.
+ * Pass `what` as a function to describe the state at the time of the failure.
+ */
 export async function waitFor(
   cond: () => boolean,
-  what: string,
+  what: string | (() => string),
   timeoutMs = 10_000,
 ): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
     await new Promise((r) => setTimeout(r, 10))
   }
 }
@@ -47,8 +51,9 @@ export class RawSocket {
   readonly opened: Promise<void>
   readonly closed: Promise<number>
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url)
+  /** `options` go to `ws` (e.g. `origin`, or `autoPong: false` for a client that ignores pings). */
+  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+    this.ws = new WebSocket(url, options)
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve())
       this.ws.once('error', reject)

@@ -89,13 +89,8 @@ export async function prune(o: PruneOptions): Promise<PruneResult> {
     const live = new Set<string>()
     for (const m of kept) for (const f of m.files) live.add(repo.blobKey(f.sha256))
     const dead: string[] = []
-    for await (const k of repo.blobKeys()) if (!live.has(k)) dead.push(k)
-    await runPool(
-      dead,
-      o.concurrency ?? 8,
-      (k) => repo.provider.delete(k, { signal: o.signal }),
-      o.signal,
-    )
+    for (const k of await repo.blobKeys()) if (!live.has(k)) dead.push(k)
+    await runPool(dead, o.concurrency ?? 8, (k) => repo.deleteKey(k), o.signal)
     return { kept: kept.map(infoOf), removed, blobsDeleted: dead.length }
   } finally {
     await repo.unlock(lock)

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { SkeinError } from '@skein/core'
 import { sha256HexSync } from '@skein/core/node'
-import type { ByteStream, CloudSyncProvider } from '../provider.js'
+import type { ByteStream, CloudSyncProvider, ObjectInfo } from '../provider.js'
 import { withRetry } from '../retry.js'
-import { bytesStream, readAll } from '../streams.js'
+import { bytesStream, readAll, verifyStream } from '../streams.js'
 import { blobName, decrypt, deriveKey, encrypt, newKdfParams } from './crypto.js'
 import type { KdfParams } from './crypto.js'
 import type { SnapshotInfo, SnapshotManifest, SnapshotStoreOptions } from './types.js'
@@ -150,15 +150,31 @@ export class SnapshotRepo {
 
   /** The set of every stored blob key (one listing). */
   async storedBlobKeys(): Promise<Set<string>> {
-    const keys = new Set<string>()
-    for await (const k of this.blobKeys()) keys.add(k)
-    return keys
+    return new Set(await this.blobKeys())
   }
 
   /** Every stored blob key. */
-  async *blobKeys(): AsyncIterable<string> {
-    for await (const o of this.provider.list(this.prefix + 'blobs/', { signal: this.signal }))
-      yield o.key
+  async blobKeys(): Promise<string[]> {
+    return (await this.listAll(this.prefix + 'blobs/')).map((o) => o.key)
+  }
+
+  /** One whole listing, retried as a unit (a listing cut short is started again). */
+  private listAll(prefix: string): Promise<ObjectInfo[]> {
+    return withRetry(
+      async () => {
+        const out: ObjectInfo[] = []
+        for await (const o of this.provider.list(prefix, { signal: this.signal })) out.push(o)
+        return out
+      },
+      { signal: this.signal },
+    )
+  }
+
+  /** Deletes one object, retried. */
+  async deleteKey(key: string): Promise<void> {
+    await withRetry(() => this.provider.delete(key, { signal: this.signal }), {
+      signal: this.signal,
+    })
   }
 
   async putManifest(m: SnapshotManifest): Promise<void> {
@@ -183,9 +199,7 @@ export class SnapshotRepo {
   }
 
   async deleteManifest(id: string): Promise<void> {
-    await withRetry(() => this.provider.delete(this.manifestKey(id), { signal: this.signal }), {
-      signal: this.signal,
-    })
+    await this.deleteKey(this.manifestKey(id))
   }
 
   private manifestKey(id: string): string {
@@ -196,7 +210,7 @@ export class SnapshotRepo {
   async snapshotIds(): Promise<string[]> {
     const ids: string[] = []
     const base = this.prefix + 'snapshots/'
-    for await (const o of this.provider.list(base, { signal: this.signal }))
+    for (const o of await this.listAll(base))
       if (o.key.endsWith('.json')) ids.push(o.key.slice(base.length, -5))
     return ids.sort()
   }
@@ -216,7 +230,7 @@ export class SnapshotRepo {
   /** Live locks (younger than `staleMs`) other than `own`. */
   async otherLocks(own: string, staleMs: number): Promise<{ key: string; kind: string }[]> {
     const out: { key: string; kind: string }[] = []
-    for await (const o of this.provider.list(this.prefix + 'locks/', { signal: this.signal })) {
+    for (const o of await this.listAll(this.prefix + 'locks/')) {
       if (o.key === own) continue
       const raw = await getBytes(this.provider, o.key, this.signal)
       if (!raw) continue
@@ -227,7 +241,7 @@ export class SnapshotRepo {
   }
 
   async unlock(key: string): Promise<void> {
-    await this.provider.delete(key).catch(() => undefined)
+    await this.deleteKey(key).catch(() => undefined) // a stale lock expires anyway
   }
 }
 
@@ -250,7 +264,20 @@ async function getBytes(
   return withRetry(
     async () => {
       const d = await p.download(key, { signal })
-      return d && readAll(d.body)
+      if (!d) return undefined
+      // Checked against the stored size (and sha-256): a download cut short or damaged on the
+      // way is retried, never parsed as a config, manifest or lock.
+      const { size, sha256 } = d.info
+      const what = `${key} on ${p.name}`
+      if (sha256 !== undefined) return readAll(verifyStream(d.body, { size, sha256 }, what))
+      const bytes = await readAll(d.body)
+      if (bytes.length !== size)
+        throw new SkeinError(
+          'HASH_MISMATCH',
+          `Download of ${what} was cut short (${bytes.length} of ${size} bytes); retry.`,
+          { retryable: true },
+        )
+      return bytes
     },
     { signal },
   )

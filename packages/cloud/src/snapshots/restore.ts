@@ -25,6 +25,9 @@ export interface RestoreResult {
   bytes: number
 }
 
+/** Downloads of one blob before a hash mismatch is taken for a damaged store. */
+const BLOB_ATTEMPTS = 3
+
 /**
  * Restores a snapshot into an empty or new folder, verifying every file's
  * sha-256 before it is moved into place. Never writes over existing files.
@@ -61,21 +64,26 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       files,
       o.concurrency ?? 8,
       async (f: SnapshotFile, i) => {
-        const body = await repo.getBlob(f.sha256)
-        if (!body)
-          throw new SkeinError(
-            'CORRUPT',
-            `Snapshot ${o.snapshot} is missing the content of ${JSON.stringify(f.path)} (blob ${f.sha256.slice(0, 12)}…); restore another snapshot.`,
-          )
         const tmp = join(staging, String(i))
-        const tap = hashTap(body)
-        await pipeline(tap.stream, createWriteStream(tmp), { signal: o.signal })
-        const got = tap.result()
-        if (got.sha256 !== f.sha256 || got.size !== f.size)
+        // A download cut short or damaged on the way is fetched again; only bytes that
+        // keep failing their hash mean a damaged store.
+        for (let attempt = 1; ; attempt++) {
+          const body = await repo.getBlob(f.sha256)
+          if (!body)
+            throw new SkeinError(
+              'CORRUPT',
+              `Snapshot ${o.snapshot} is missing the content of ${JSON.stringify(f.path)} (blob ${f.sha256.slice(0, 12)}…); restore another snapshot.`,
+            )
+          const tap = hashTap(body)
+          await pipeline(tap.stream, createWriteStream(tmp), { signal: o.signal })
+          const got = tap.result()
+          if (got.sha256 === f.sha256 && got.size === f.size) break
+          if (attempt < BLOB_ATTEMPTS) continue
           throw new SkeinError(
             'HASH_MISMATCH',
-            `Restored ${JSON.stringify(f.path)} does not match snapshot ${o.snapshot} (sha-256 ${got.sha256.slice(0, 12)}…); the store is damaged: restore another snapshot.`,
+            `Restored ${JSON.stringify(f.path)} does not match snapshot ${o.snapshot} (sha-256 ${got.sha256.slice(0, 12)}…, ${BLOB_ATTEMPTS} downloads): the connection or the store damages it. Run the restore again; if it keeps failing, restore another snapshot.`,
           )
+        }
         const t = new Date(f.mtime)
         await utimes(tmp, t, t)
         const dest = join(target, f.path)

@@ -7,7 +7,9 @@ import type {
   CloudSyncProvider,
   Download,
   ObjectInfo,
+  UploadCheckpoint,
   UploadMeta,
+  UploadOptions,
 } from '../provider.js'
 
 /** A fault the wrapper can inject. */
@@ -53,6 +55,9 @@ export class FaultyProvider implements CloudSyncProvider {
   private readonly plan: FaultPlan
   private readonly rng: Rng
   private readonly queued: { op: Op; kind: FaultKind }[] = []
+  private readonly hidden = new Set<string>()
+  /** Passed through to the inner provider's resumable-upload capability, when it has one. */
+  readonly abortUpload?: (checkpoint: UploadCheckpoint, options?: CallOptions) => Promise<void>
 
   constructor(
     readonly inner: CloudSyncProvider,
@@ -61,11 +66,18 @@ export class FaultyProvider implements CloudSyncProvider {
     this.plan = { ...DEFAULT_FAULT_PLAN, ...plan }
     this.rng = createRng(this.plan.seed)
     this.name = `faulty(${inner.name})`
+    if (inner.abortUpload) this.abortUpload = (cp, o) => inner.abortUpload?.(cp, o) as Promise<void>
   }
 
   /** Makes the next `count` calls of `op` fail with `kind`. */
   inject(op: Op, kind: FaultKind, count = 1): this {
     for (let i = 0; i < count; i++) this.queued.push({ op, kind })
+    return this
+  }
+
+  /** Makes listings leave out `keys` (an inconsistent or buggy listing); head and download still see them. */
+  hideFromListing(keys: Iterable<string>): this {
+    for (const k of keys) this.hidden.add(k)
     return this
   }
 
@@ -107,7 +119,7 @@ export class FaultyProvider implements CloudSyncProvider {
 
   async *list(prefix: string, options?: CallOptions): AsyncIterable<ObjectInfo> {
     await this.before('list', prefix)
-    yield* this.inner.list(prefix, options)
+    for await (const o of this.inner.list(prefix, options)) if (!this.hidden.has(o.key)) yield o
   }
 
   async head(key: string, options?: CallOptions): Promise<ObjectInfo | undefined> {
@@ -126,7 +138,7 @@ export class FaultyProvider implements CloudSyncProvider {
     key: string,
     body: ByteStream,
     meta: UploadMeta,
-    options?: CallOptions,
+    options?: UploadOptions,
   ): Promise<ObjectInfo> {
     await this.before('upload', key)
     return this.inner.upload(key, body, meta, options)

@@ -1,0 +1,120 @@
+/**
+ * Body generations (DESIGN §3): a body re-seeded under a new `gen` — here the
+ * server lost its data and another device restored the workspace and seeded
+ * the note again — is never merged with a device's copy of the old
+ * generation (that is the "text appears twice" failure). The old body is
+ * dropped and the new one fetched; the device's own text is kept, as a
+ * conflict copy when it differs.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as Y from 'yjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DeviceId, FileId } from '@skein/core'
+import { sha256HexSync } from '@skein/core/node'
+import { isConflictCopyName } from '@skein/agent'
+import { WorkspaceCrdt } from '@skein/workspace'
+import { AgentHarness, snapshot, until } from './helpers/agent-harness.js'
+import { newClient, waitFor } from './helpers/server-helpers.js'
+
+const OLD = 'line 1\nline 2\n'
+const EDITED_ON_A = 'line 1\nline 2\nwritten on A while offline\n'
+const RESEEDED = 'restored line 1\nline 2\n'
+
+/** Restores `workspaceState` on the server at `url`, bumps the gen of `id` and seeds its body with `text`. */
+async function reseed(
+  url: string,
+  workspace: string,
+  workspaceState: Uint8Array,
+  id: FileId,
+  text: string,
+): Promise<void> {
+  const client = newClient(url)
+  try {
+    const doc = new Y.Doc()
+    const body = new Y.Doc()
+    const handles = [client.open(workspace, doc), client.open(`${workspace}/${id}`, body)]
+    await Promise.all(handles.map((h) => h.whenSynced))
+    // Written once subscribed, so the client tracks them until the server acknowledges them.
+    Y.applyUpdate(doc, workspaceState)
+    const ws = new WorkspaceCrdt(doc, { device: 'restorer' as DeviceId })
+    const gen = ws.bumpGen(id)
+    ws.updateContent(id, { hash: sha256HexSync(text), size: text.length, mtime: Date.now() })
+    body.transact(() => {
+      body.getMap('meta').set('gen', gen)
+      body.getText('body').insert(0, text)
+    })
+    await waitFor(() => handles.every((h) => h.unsyncedChanges === 0), 'the restore to be stored')
+  } finally {
+    client.close()
+  }
+}
+
+/** The stored text of a body on the server at `url`. */
+async function serverText(url: string, room: string): Promise<string> {
+  const client = newClient(url)
+  try {
+    const doc = new Y.Doc()
+    await client.open(room, doc).whenSynced
+    return doc.getText('body').toJSON()
+  } finally {
+    client.close()
+  }
+}
+
+describe('a body re-seeded under a new generation', () => {
+  let h: AgentHarness
+  afterEach(async (ctx) => h.cleanup(ctx))
+
+  it('is fetched anew, never merged with the old one: no doubled text, local text kept as a copy', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const a = await h.agent('a', { 'n.md': OLD })
+    const b = await h.agent('b')
+    await until('n.md on B', () => snapshot(b.root)['n.md'] === OLD)
+    const id = a.agent.workspaceCrdt!.findByPath('n.md')!
+    const state = Y.encodeStateAsUpdate(a.agent.workspaceCrdt!.doc)
+    await h.stopServer()
+    await until(
+      'both offline',
+      () => a.agent.status().connection === 'offline' && b.agent.status().connection === 'offline',
+    )
+    writeFileSync(join(a.root, 'n.md'), EDITED_ON_A)
+    await until('pending on A', () => a.agent.status().pendingFiles === 1)
+    // The server loses everything; another device restores the workspace and seeds the note again.
+    h.wipeServerData()
+    await h.offstage((url) => reseed(url, h.workspace, state, id, RESEEDED))
+    await h.startServer()
+
+    const texts = (root: string) => Object.values(snapshot(root))
+    await until(
+      'the re-seeded note and the offline edit on both',
+      () =>
+        [a, b].every(
+          (t) => snapshot(t.root)['n.md'] === RESEEDED && texts(t.root).includes(EDITED_ON_A),
+        ) && JSON.stringify(snapshot(a.root)) === JSON.stringify(snapshot(b.root)),
+    ).catch(async (err: Error) => {
+      const server = await serverText(h.url, `${h.workspace}/${id}`)
+      const entries = [a, b].map((t) => t.agent.workspaceCrdt!.get(id))
+      throw new Error(
+        `${err.message}: ${JSON.stringify({ folders: [snapshot(a.root), snapshot(b.root)], server, entries })}`,
+      )
+    })
+    for (const t of [a, b]) await t.agent.whenIdle()
+    const snap = snapshot(a.root)
+    expect(snapshot(b.root)).toEqual(snap)
+    // Never doubled: no file holds a line of the note twice.
+    for (const text of Object.values(snap))
+      expect(text.split('\n').filter((l) => l === 'line 2')).toHaveLength(
+        text.includes('line 2') ? 1 : 0,
+      )
+    // Each device's text is kept as a copy where it differs from the new generation:
+    // A's offline edit, and B's copy of the old text (B cannot tell whether it was newer).
+    const copies = Object.keys(snap).filter((p) => isConflictCopyName(p))
+    expect(copies.map((p) => snap[p]).sort()).toEqual([OLD, EDITED_ON_A].sort())
+    expect(snap['n.md']).toBe(RESEEDED)
+    expect(await serverText(h.url, `${h.workspace}/${id}`)).toBe(RESEEDED)
+    expect(a.agent.workspaceCrdt!.get(id)?.gen).toBe(2)
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+})
