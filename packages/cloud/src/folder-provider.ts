@@ -50,8 +50,9 @@ export interface FolderProviderOptions {
   /**
    * Durability against power loss (crashes are always safe: temp + rename).
    * `batch` (default): uploads are flushed together by `flush()`, which the sync
-   * engine calls before committing its manifest — one syncfs instead of one fsync
-   * per file. `file`: fsync every file before its rename. `none`: never.
+   * engine calls before committing its manifest — one syncfs for many files, a
+   * parallel fsync of each file and folder for a few. `file`: fsync every file
+   * before its rename. `none`: never.
    */
   fsync: 'batch' | 'file' | 'none'
 }

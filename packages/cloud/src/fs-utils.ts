@@ -77,17 +77,28 @@ function fsyncPath(path: string): Promise<void> {
   })
 }
 
+/** Up to this many files are flushed one by one; more, with one syncfs. */
+const FSYNC_EACH_MAX = 128
+
 /**
  * Makes recently written files durable before state that depends on them is
- * committed. On Linux one `sync -f` (syncfs) flushes the whole filesystem, far
- * cheaper than one fsync per file; elsewhere each file is fsynced, in parallel.
+ * committed. Many files: on Linux one `sync -f` (syncfs) flushes the whole
+ * filesystem, far cheaper than one fsync per file. A few files (an incremental
+ * run): each file and its folder is fsynced, in parallel, so the run does not
+ * wait for unrelated dirty data other programs left on the filesystem.
  */
 export async function flushFilesystem(root: string, files: Iterable<string>): Promise<void> {
-  const ok = await new Promise<boolean>((resolve) => {
-    if (process.platform !== 'linux') return resolve(false)
-    execFile('sync', ['-f', root], (err) => resolve(!err))
-  })
-  if (ok) return
   const all = [...files]
-  for (let i = 0; i < all.length; i += 64) await Promise.all(all.slice(i, i + 64).map(fsyncPath))
+  if (all.length === 0) return
+  if (all.length > FSYNC_EACH_MAX) {
+    const ok = await new Promise<boolean>((resolve) => {
+      if (process.platform !== 'linux') return resolve(false)
+      execFile('sync', ['-f', root], (err) => resolve(!err))
+    })
+    if (ok) return
+  }
+  // Folders too: a rename is durable only once its folder is.
+  const paths = [...all, ...new Set(all.map((f) => dirname(f)))]
+  for (let i = 0; i < paths.length; i += 64)
+    await Promise.all(paths.slice(i, i + 64).map(fsyncPath))
 }
