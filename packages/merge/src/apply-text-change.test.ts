@@ -173,8 +173,12 @@ describe('applyTextChange with concurrent rewrites of the same lines (TX5)', () 
       'Zürich',
     ]
     // Distinct lines, as people write them: a few words and a unique id.
-    const token = () =>
-      `${Array.from({ length: 2 + rng.int(4) }, () => rng.pick(WORDS)).join(' ')} #${rng.int(1e6)}`
+    // Old lines and replacement lines are unrelated text (TX5): separate vocabularies.
+    const half = WORDS.length >> 1
+    const line = (words: string[], mark: string) =>
+      `${Array.from({ length: 2 + rng.int(4) }, () => rng.pick(words)).join(' ')} ${mark}${rng.int(1e6)}`
+    const token = () => line(WORDS.slice(0, half), '#')
+    const fresh = () => line(WORDS.slice(half), '~')
     for (let n = 0; n < fuzzIterations(150); n++) {
       const lines = Array.from({ length: 2 + rng.int(8) }, token)
       const original = lines.map((l) => `${l}\n`).join('')
@@ -186,7 +190,7 @@ describe('applyTextChange with concurrent rewrites of the same lines (TX5)', () 
       // (what an agent folding an offline edit, or a conflict resolution, does).
       const edit = () => {
         const keep = rng.int(lines.length + 1)
-        const added = Array.from({ length: 1 + rng.int(3) }, token)
+        const added = Array.from({ length: 1 + rng.int(3) }, fresh)
         return { added, text: [...lines.slice(0, keep), ...added].map((l) => `${l}\n`).join('') }
       }
       const ea = edit()
