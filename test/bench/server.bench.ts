@@ -3,8 +3,11 @@
  * y-leveldb persistence) and @hocuspocus/server@3, same machine, same run.
  * Servers run in child processes so their CPU and RSS are measured alone.
  */
+import { fork } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpus, loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import * as Y from 'yjs'
 import { createRng } from '@skein/core/testing'
@@ -16,12 +19,13 @@ import {
   connectAll,
   connectInChunks,
 } from '../src/helpers/server-bench-clients.js'
-import type { ServerKind } from '../src/helpers/server-bench-clients.js'
+import type { ServerKind, ServerStats } from '../src/helpers/server-bench-clients.js'
 
 /** `SKEIN_BENCH_KINDS=skein,hocuspocus@3` limits the servers compared (default all). */
 const KINDS: ServerKind[] = (['skein', ...PEERS] as ServerKind[]).filter(
   (k) => !process.env.SKEIN_BENCH_KINDS || process.env.SKEIN_BENCH_KINDS.split(',').includes(k),
 )
+const here = dirname(fileURLToPath(import.meta.url))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs
@@ -39,7 +43,7 @@ class Table {
   >()
   add(name: string, unit: string, kind: ServerKind, values: number[], lower = true): void {
     const row = this.rows.get(name) ?? { unit, lower, by: new Map() }
-    row.by.set(kind, values)
+    row.by.set(kind, [...(row.by.get(kind) ?? []), ...values])
     this.rows.set(name, row)
   }
   metrics(): Metric[] {
@@ -53,45 +57,68 @@ class Table {
   }
 }
 
+/** Client processes of the fan-out scenario (`SKEIN_FANOUT_PROCS`, default 5 × 10 clients). */
+const FANOUT_PROCS = Number(process.env.SKEIN_FANOUT_PROCS ?? 5)
+
+/** Starts one process of fan-out clients; resolves once they all synced. */
+async function fanOutProcess(kind: ServerKind, port: number, first: number, clients: number) {
+  const child = fork(join(here, '..', 'src', 'helpers', 'server-bench-fanout-child.ts'), [], {
+    execArgv: ['--conditions=@skein/source', '--import', 'tsx'],
+    env: {
+      ...process.env,
+      SKEIN_BENCH_SERVER: kind,
+      SKEIN_PORT: String(port),
+      FANOUT_FIRST: String(first),
+      FANOUT_CLIENTS: String(clients),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve())
+    child.once('exit', (c) => reject(new Error(`fan-out clients exited with ${c}`)))
+  })
+  return child
+}
+
+/**
+ * 50 clients on one document, each appending a small op 10×/s. The clients
+ * live in {@link FANOUT_PROCS} processes (one event loop for all 50 made the
+ * clients, not the server, the bottleneck); latency is measured by one client
+ * per process on the wall clock, so it spans processes.
+ */
 async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promise<void> {
   const clients = 50
   const seconds = ctx.full ? 20 : 8
   const server = await BenchServer.start(kind, await ctx.tmpDir())
-  const docs = Array.from({ length: clients }, () => new Y.Doc())
-  const conns = docs.map((d) => connectAll(kind, server.port, new Map([['ws1/fan', d]])))
-  await Promise.all(conns.map((c) => c.synced))
-  const latencies: number[] = []
-  let received = 0
-  docs.forEach((d, i) => {
-    d.on('update', (_u: Uint8Array, origin: unknown) => {
-      if (origin !== null) received++
-    })
-    if (i === 0) {
-      d.getArray<[number, number]>('ops').observe((e) => {
-        const now = performance.now()
-        for (const delta of e.changes.delta)
-          for (const op of (delta.insert as [number, number][] | undefined) ?? [])
-            if (op[0] !== 0) latencies.push(now - op[1])
-      })
-    }
-  })
+  const per = Math.ceil(clients / FANOUT_PROCS)
+  const children = await Promise.all(
+    Array.from({ length: FANOUT_PROCS }, (_, p) =>
+      fanOutProcess(kind, server.port, p * per, Math.min(per, clients - p * per)),
+    ),
+  )
   const s0 = await server.stats()
   const t0 = performance.now()
-  const rng = createRng(7)
-  const timers = docs.map((d, i) =>
-    setTimeout(() => {
-      const t = setInterval(() => d.getArray('ops').push([[i, performance.now()]]), 100)
-      timers.push(t)
-    }, rng.int(100)),
+  const results = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<{ latencies: number[]; received: number }>((resolve) => {
+          c.once('message', (m) => resolve(m as { latencies: number[]; received: number }))
+          c.send({ start: true, seconds })
+        }),
+    ),
   )
-  await sleep(seconds * 1000)
-  timers.forEach((t) => clearInterval(t))
-  await sleep(500)
   const wall = performance.now() - t0
   const s1 = await server.stats()
-  conns.forEach((c) => c.close())
+  await Promise.all(
+    children.map((c) => {
+      const exited = new Promise((r) => c.once('exit', r))
+      c.send({ exit: true })
+      return exited
+    }),
+  )
   await server.stop()
-  latencies.sort((a, b) => a - b)
+  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b)
+  const received = results.reduce((n, r) => n + r.received, 0)
   const q = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN
   table.add('latency p50', 'ms', kind, [q(0.5)])
@@ -155,7 +182,8 @@ async function idleMemory(ctx: BenchContext, kind: ServerKind, table: Table): Pr
   const mb = (b: number) => b / 2 ** 20
   ctx.log(
     `${kind}: heap ${mb(base.heap).toFixed(1)} → ${mb(loaded.heap).toFixed(1)} → ${mb(after.heap).toFixed(1)} MB; ` +
-      `rss ${mb(base.rss).toFixed(0)} → ${mb(peak.rss).toFixed(0)} → ${mb(after.rss).toFixed(0)} MB; docs left ${after.docs}`,
+      `rss ${mb(base.rss).toFixed(0)} → ${mb(peak.rss).toFixed(0)} → ${mb(after.rss).toFixed(0)} MB ` +
+      `(after: V8 heap reserved ${mb(after.heapTotal).toFixed(0)} MB, external ${mb(after.external).toFixed(0)} MB); docs left ${after.docs}`,
   )
   table.add('heap baseline (GC)', 'MB', kind, [mb(base.heap)])
   table.add(`heap with ${n} docs loaded (GC)`, 'MB', kind, [mb(loaded.heap)])
@@ -234,59 +262,104 @@ async function trace(
   await until(() => rt.length === t.end.length && rt.toString() === t.end, 600_000)
   const elapsed = performance.now() - t0
   const s1 = await server.stats()
+  // Delivery is not the end of the server's work: Skein acks after a durable
+  // append; y-websocket's y-leveldb writes trail behind in a promise chain.
+  // Count CPU until every write is acked (Skein) and the server went quiet.
+  if (cw.unacked) await until(() => cw.unacked!() === 0, 600_000)
+  const durable = performance.now() - t0
+  const s2 = await quiet(server)
   cw.close()
   cr.close()
   await server.stop()
-  table.add('trace total time', 'ms', kind, [elapsed])
-  table.add('server CPU per update', 'µs', kind, [(s1.cpuUs - s0.cpuUs) / t.patches.length])
+  const n = t.patches.length
+  table.add('trace total time (delivered)', 'ms', kind, [elapsed])
+  if (kind === 'skein') table.add('trace time until every write acked', 'ms', kind, [durable])
+  table.add('server CPU per update (to delivery)', 'µs', kind, [(s1.cpuUs - s0.cpuUs) / n])
+  table.add('server CPU per update (until quiet)', 'µs', kind, [(s2.cpuUs - s0.cpuUs) / n])
 }
+
+/** Waits until the server used < 2% CPU over half a second (deferred work done); returns its stats then. */
+async function quiet(server: BenchServer): Promise<ServerStats> {
+  let prev = await server.stats()
+  for (;;) {
+    await sleep(500)
+    const s = await server.stats()
+    if (s.cpuUs - prev.cpuUs < 10_000) return s
+    prev = s
+  }
+}
+
+/**
+ * `SKEIN_BENCH_ROUNDS=n` runs every server n times, interleaved (skein, peers,
+ * skein, …), so a load change on a shared machine hits all of them alike; the
+ * table reports medians.
+ */
+const ROUNDS = Number(process.env.SKEIN_BENCH_ROUNDS ?? 1)
 
 async function each(
   ctx: BenchContext,
   run: (kind: ServerKind, table: Table) => Promise<void>,
 ): Promise<Metric[]> {
   const table = new Table()
-  for (const kind of KINDS) {
-    ctx.log(kind)
-    await run(kind, table)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of KINDS) {
+      ctx.log(`${kind}${ROUNDS > 1 ? ` (round ${round + 1}/${ROUNDS})` : ''}`)
+      await run(kind, table)
+    }
   }
   return table.metrics()
+}
+
+/** Runs a scenario body and notes the 1-minute load average before and after (the machine is shared). */
+async function withLoad(
+  notes: string[],
+  body: () => Promise<Metric[]>,
+): Promise<{ metrics: Metric[]; notes: string[] }> {
+  const before = loadavg()[0]!.toFixed(2)
+  const metrics = await body()
+  notes.push(
+    `load average (1 min) ${before} before, ${loadavg()[0]!.toFixed(2)} after; ${cpus().length} CPUs`,
+  )
+  if (ROUNDS > 1) notes.push(`${ROUNDS} interleaved rounds per server; medians`)
+  return { metrics, notes }
 }
 
 export default defineScenarios(
   {
     name: 'server-fanout',
     description: '1 document, 50 clients each inserting 10×/s (20 s full, 8 s default)',
-    run: async (ctx) => ({
-      metrics: await each(ctx, (k, t) => fanOut(ctx, k, t)),
-      notes: [
-        'skein server: messageRate raised for benchmarks; hocuspocus@3 with in-memory persistence hooks',
-      ],
-    }),
+    run: (ctx) =>
+      withLoad(
+        [
+          `clients in ${FANOUT_PROCS} processes; every server with default options; hocuspocus@3 with in-memory persistence hooks`,
+        ],
+        () => each(ctx, (k, t) => fanOut(ctx, k, t)),
+      ),
   },
   {
     name: 'server-many-docs',
     description:
       '5,000 (full: 10,000) stored ~2 KB documents synced by a fresh client; skein over one socket, peers one socket per document',
-    run: async (ctx) => ({ metrics: await each(ctx, (k, t) => manyDocs(ctx, k, t)) }),
+    run: (ctx) => withLoad([], () => each(ctx, (k, t) => manyDocs(ctx, k, t))),
   },
   {
     name: 'server-idle-memory',
     description:
       '10,000 stored ~2 KB documents loaded by one client, which then leaves: server heap and RSS before, loaded, after unloading (forced GC)',
-    run: async (ctx) => ({
-      metrics: await each(ctx, (k, t) => idleMemory(ctx, k, t)),
-      notes: ['skein evictAfterMs 2 s (default 30 s); peers measured 12 s after the client left'],
-    }),
+    run: (ctx) =>
+      withLoad(
+        ['skein evictAfterMs 2 s (default 30 s); peers measured 12 s after the client left'],
+        () => each(ctx, (k, t) => idleMemory(ctx, k, t)),
+      ),
   },
   {
     name: 'server-trace',
     description:
       'automerge-paper editing trace, one update per keystroke, streamed from one client to another',
-    run: async (ctx) => {
+    run: (ctx) => {
       const notes: string[] = []
       const t = loadTrace(notes)
-      return { metrics: await each(ctx, (k, tb) => trace(ctx, k, tb, t)), notes }
+      return withLoad(notes, () => each(ctx, (k, tb) => trace(ctx, k, tb, t)))
     },
   },
 )

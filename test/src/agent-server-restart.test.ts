@@ -104,7 +104,7 @@ describe('SyncClient across server restarts', () => {
     // and it keeps syncing both ways
     mine.getText('t').insert(0, '> ')
     await waitFor(() => textOf(theirs) === '> hello world', 'the reader write reaching the writer')
-    expect(handle.unsyncedChanges).toBe(0)
+    await waitFor(() => handle.unsyncedChanges === 0, 'the reader write acked')
   })
 
   it('PR-R2 every handle of two clients resyncs after each of 10 server restarts', async () => {

@@ -1,4 +1,6 @@
 /** SyncClient behaviour against a real server: reconnect and change-feed resync (SPEC.md PR-R1…R3). */
+import { createServer } from 'node:net'
+import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -134,5 +136,36 @@ describe('SyncClient', () => {
     expect(textOf(copy)).toBe('one two')
     raw.close()
     writer.close()
+  })
+
+  it('PR-R1 a connection attempt whose handshake never completes is abandoned after connectTimeoutMs and retried', async () => {
+    // fault injection: a TCP listener that accepts and then never answers the upgrade
+    const held: Socket[] = []
+    const silent = createServer((s) => void held.push(s))
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()))
+    const port = (silent.address() as { port: number }).port
+    const client = newClient(`ws://127.0.0.1:${port}`, { connectTimeoutMs: 100 })
+    const statuses: string[] = []
+    client.onStatus((s) => statuses.push(s))
+    await waitFor(
+      () => held.length >= 3,
+      () => `retries; ${held.length} attempt(s)`,
+    )
+    expect(statuses).toContain('offline')
+    expect(client.status).not.toBe('connected')
+    client.close()
+    held.forEach((s) => s.destroy())
+    await new Promise((r) => silent.close(r))
+  })
+
+  it('rejects bad input with clear errors', async () => {
+    expect(() => newClient('http://127.0.0.1:1')).toThrow(/ws:\/\/ or wss:\/\//)
+    expect(() => newClient('ws://127.0.0.1:1', { maxBackoffMs: -1 })).toThrow(/maxBackoffMs/)
+    const c = newClient('ws://127.0.0.1:1')
+    expect(() => c.open('bad name', new Y.Doc())).toThrow(/Cannot open document "bad name"/)
+    expect(() => c.open('ws1/x', {} as Y.Doc)).toThrow(/pass a Y.Doc/)
+    await expect(c.changes('ws1/x', 0)).rejects.toThrow(/workspace id/)
+    await expect(c.changes('ws1', -1)).rejects.toThrow(/since must be/)
+    c.close()
   })
 })

@@ -41,6 +41,8 @@ export class Agent {
   private lastSync: number | undefined
   private pendingCount = 0
   private wsSynced = false
+  /** The workspace document synced on some earlier connection (a reconnect then subscribes afresh). */
+  private wsEverSynced = false
   private ctx: AgentContext | undefined
   private session: DocSession | undefined
   private watcher: FolderWatcher | undefined
@@ -204,6 +206,7 @@ export class Agent {
       }
       if (!transport.connected || this.state === 'stopped') return
       this.wsSynced = true
+      this.wsEverSynced = true
       ctx.bodies.resume()
       firstSync()
       this.emit('status', this.status())
@@ -217,12 +220,15 @@ export class Agent {
           this.emit('status', this.status())
           return
         }
-        // A fresh subscription, never a quiet one: a quiet resubscription trusts the
-        // change feed, whose sequence numbers start over on a server that lost its
-        // data — the workspace would look unchanged when another device restored it.
-        // It is one document; a full state-vector exchange costs little.
-        this.session?.close()
-        this.session = transport.open(o.workspace, doc)
+        // A reconnect subscribes afresh, never quietly: a quiet resubscription trusts
+        // the change feed, whose sequence numbers start over on a server that lost
+        // its data — the workspace would look unchanged when another device restored
+        // it. It is one document; a full state-vector exchange costs little. (The
+        // first connection uses the subscription `start()` just opened.)
+        if (this.wsEverSynced) {
+          this.session?.close()
+          this.session = transport.open(o.workspace, doc)
+        }
         void whenWsSynced()
       }),
     )

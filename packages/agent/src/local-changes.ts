@@ -261,7 +261,7 @@ export class LocalChanges {
       const old = ctx.store
         .basesByIno(ino)
         .find((b) => b.kind === 'folder' && b.path !== p && gone(b))
-      if (!old || ctx.ws.get(old.fileId)?.deleted !== false) continue
+      if (!old || ctx.ws.get(old.fileId)?.deleted !== false || this.takenBy(p, old.fileId)) continue
       ctx.opts.logger.debug('local folder rename', { from: old.path, to: p })
       ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
       await this.rewritePrefix(old.path, p)
@@ -294,7 +294,9 @@ export class LocalChanges {
             .map((id) => ctx.store.getBase(id))
             .filter((b): b is BaseRecord => b !== undefined && b.hash === f.hash && fileGone(b))
       const old = byIno ?? (byHash.length === 1 ? byHash[0] : undefined)
-      if (!old || ctx.ws.get(old.fileId)?.deleted !== false) {
+      // Onto a name the workspace already shows (a file not downloaded yet): not a
+      // rename but a create there — a join, which keeps both texts.
+      if (!old || ctx.ws.get(old.fileId)?.deleted !== false || this.takenBy(p, old.fileId)) {
         created.push(p)
         continue
       }
@@ -337,6 +339,16 @@ export class LocalChanges {
       if (e && !e.deleted && ctx.ws.children(b.fileId).length === 0)
         ctx.ws.delete(b.fileId, ctx.device, ctx.origin)
       await ctx.store.deleteBase(b.fileId)
+    }
+  }
+
+  /** True when the workspace shows another entry at `path` (a move there would be refused). */
+  private takenBy(path: string, self: FileId): boolean {
+    try {
+      const at = this.ctx.ws.findByPath(path.normalize('NFC'))
+      return at !== undefined && at !== self
+    } catch {
+      return false
     }
   }
 

@@ -58,14 +58,43 @@ export class NameClashes {
         folders.add(adoptedInto)
         continue
       }
-      const shown = ws.getPath(id)
-      // The view shows every clash loser under a suffixed name: a cheap filter.
-      if (shown !== undefined && baseName(shown) !== e.name) folders.add(e.parent as FileId | '')
+      // The view shows every clash loser under a suffixed name: a cheap filter. The
+      // entry's folders too — a note may arrive before (or without) its clashing folder.
+      const shown = ws.getPath(id)?.split('/') ?? []
+      let cur: FileEntry | undefined = e
+      for (let i = shown.length - 1; i >= 0 && cur; i--) {
+        if (shown[i] !== cur.name) folders.add(cur.parent as FileId | '')
+        cur = cur.parent === '' ? undefined : ws.get(cur.parent as FileId)
+      }
     }
     const queue = [...folders]
     for (let folder = queue.shift(); folder !== undefined; folder = queue.shift())
       for (const merged of this.resolveIn(folder, changed)) queue.push(merged)
     return [...changed]
+  }
+
+  /**
+   * True when the entry, or a folder it is in, shows under a clash suffix
+   * (`notes (2)`) that no pass has resolved yet — the clash arrived while a
+   * pass was running. Such a path must not reach the disk: the next pass over
+   * the entry resolves the clash first.
+   */
+  unresolved(id: FileId): boolean {
+    const { ws } = this.ctx
+    const shown = ws.getPath(id)?.split('/') ?? []
+    let cur = ws.get(id)
+    for (let i = shown.length - 1; i >= 0 && cur; i--) {
+      const name = cur.name
+      if (shown[i] !== name) {
+        const key = pathKey(name)
+        const twin = ws
+          .children(cur.parent as FileId | '')
+          .some((c) => c !== cur?.id && pathKey(ws.get(c)?.name ?? '') === key)
+        if (twin) return true
+      }
+      cur = cur.parent === '' ? undefined : ws.get(cur.parent as FileId)
+    }
+    return false
   }
 
   /** Moves an entry out of a deleted folder into the live folder of the same name beside it. */

@@ -91,8 +91,15 @@ export class RemoteChanges {
     await ctx.bodies.openMany(needed.filter((e) => ctx.store.getBase(e.id)).map((e) => e.id))
     const folders = live.filter((e) => e.kind === 'folder').map((e) => e.id)
     await this.folders(folders)
+    // Paths as the view shows them now (it may have changed while this pass awaited):
+    // a clash that arrived meanwhile is resolved by the next pass, before any write.
     const downloads = needed
       .filter((e) => !ctx.store.getBase(e.id))
+      .filter((e) => {
+        if (!this.clashes.unresolved(e.id)) return true
+        ctx.requeue(e.id)
+        return false
+      })
       .map((e) => ({ entry: e, path: this.safePath(e.id, ctx.ws.getPath(e.id), false) }))
       .filter((d): d is { entry: typeof d.entry; path: string } => d.path !== undefined)
     let written = new Set<FileId>()
@@ -106,6 +113,8 @@ export class RemoteChanges {
         await this.step(async () => {
           await this.moveIfRenamed(e.id, false)
           const base = ctx.store.getBase(e.id)
+          // A clash that arrived during this pass is resolved by the next one, before any write.
+          if (!base && this.clashes.unresolved(e.id)) return ctx.requeue(e.id)
           const path = base?.path ?? this.safePath(e.id, ctx.ws.getPath(e.id), false)
           if (path !== undefined) await this.files.syncFile(e.id, path)
         })
@@ -140,6 +149,10 @@ export class RemoteChanges {
       let moved = false
       await this.step(async () => void (moved = await this.moveIfRenamed(id, true)))
       if (moved || ctx.store.getBase(id)) continue
+      if (this.clashes.unresolved(id)) {
+        ctx.requeue(id)
+        continue
+      }
       const path = this.safePath(id, ctx.ws.getPath(id), true)
       if (path === undefined) continue
       try {
@@ -172,6 +185,10 @@ export class RemoteChanges {
     const base = ctx.store.getBase(id)
     const want = ctx.ws.getPath(id)
     if (!base || want === undefined || base.path.normalize('NFC') === want) return false
+    if (this.clashes.unresolved(id)) {
+      ctx.requeue(id)
+      return false
+    }
     const to = this.safePath(id, want, isDir)
     if (to === undefined) return false
     const fromAbs = ctx.writer.resolve(base.path)

@@ -7,13 +7,21 @@ import * as encoding from 'lib0/encoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { SkeinError } from '@skein/core'
-import { YMessageType, YSyncType, workspaceOfDoc } from '@skein/protocol'
+import {
+  YMessageType,
+  YSyncType,
+  encodeSyncFrame,
+  messageFramePrefix,
+  workspaceOfDoc,
+} from '@skein/protocol'
 import { Listeners, RemoteOrigin } from './status.js'
 import type { DocStatus } from './status.js'
 
 /** What a handle needs from its client. */
 export interface HandleHost {
   sendMessage(doc: string, message: Uint8Array): void
+  /** Sends an already encoded MESSAGE frame about `doc`. */
+  sendFrame(doc: string, frame: Uint8Array): void
   canSend(doc: string): boolean
   release(handle: DocHandle): void
 }
@@ -56,6 +64,8 @@ export class DocHandle {
   /** True once synced at least once (quiet resubscription is allowed after that). */
   everSynced = false
   private readonly ownsAwareness: boolean
+  /** The start of every MESSAGE frame about this document (one allocation per keystroke, not three). */
+  private readonly framePrefix: Uint8Array
 
   constructor(
     readonly name: string,
@@ -65,6 +75,7 @@ export class DocHandle {
   ) {
     this.workspace = workspaceOfDoc(name)
     this.origin = new RemoteOrigin(name)
+    this.framePrefix = messageFramePrefix(name)
     this.ownsAwareness = awareness === undefined
     this.awareness = awareness ?? new awarenessProtocol.Awareness(doc)
     this.whenSynced = new Promise<void>((resolve, reject) => {
@@ -121,7 +132,10 @@ export class DocHandle {
     if (origin === this.origin || this.closed) return
     if (this.host.canSend(this.name)) {
       this.pending.push(++this.writesSent)
-      this.host.sendMessage(this.name, syncMsg(YSyncType.UPDATE, update))
+      this.host.sendFrame(
+        this.name,
+        encodeSyncFrame(this.framePrefix, YSyncType.UPDATE, update).frame,
+      )
     } else this.pending.push(Infinity)
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@skein/core'
-import { noopLogger } from '@skein/core'
+import { SkeinError, noopLogger } from '@skein/core'
 
 /** The parts of the WHATWG `WebSocket` the client uses (browser global or the `ws` package). */
 export interface WebSocketLike {
@@ -28,6 +28,12 @@ export interface SyncClientOptions {
   initialBackoffMs: number
   /** Largest reconnect delay; default 30 s. */
   maxBackoffMs: number
+  /**
+   * Time a connection attempt has to reach AUTH_OK before it is abandoned and
+   * retried; default 10 s. Without it a socket whose handshake never completes
+   * (a half-open TCP connection, a stopped server) would wait forever.
+   */
+  connectTimeoutMs: number
   /** Source of randomness for full jitter; default Math.random (inject for reproducible tests). */
   random: () => number
   /** Logs (never tokens or document contents); default silent. */
@@ -40,6 +46,7 @@ export const DEFAULT_SYNC_CLIENT_OPTIONS: Omit<SyncClientOptions, 'url'> = {
   WebSocket: undefined,
   initialBackoffMs: 250,
   maxBackoffMs: 30_000,
+  connectTimeoutMs: 10_000,
   random: Math.random,
   logger: noopLogger,
 }
@@ -51,4 +58,21 @@ export function backoffDelay(
 ): number {
   const cap = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** Math.min(attempt, 30))
   return Math.floor(o.random() * cap)
+}
+
+/** Throws `INVALID_INPUT` naming the bad option and what to pass instead. */
+export function validateClientOptions(o: SyncClientOptions): void {
+  const bad = (message: string) => new SkeinError('INVALID_INPUT', message)
+  if (typeof o.url !== 'string' || !/^wss?:\/\/[^/]/.test(o.url))
+    throw bad(
+      `SyncClient url must be a ws:// or wss:// address (e.g. ws://127.0.0.1:8787), got ${JSON.stringify(o.url)}.`,
+    )
+  for (const name of ['initialBackoffMs', 'maxBackoffMs', 'connectTimeoutMs'] as const) {
+    const v = o[name]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw bad(`SyncClient option ${name} must be a number of milliseconds ≥ 0, got ${String(v)}.`)
+  }
+  const t = o.token
+  if (t !== undefined && typeof t !== 'string' && typeof t !== 'function')
+    throw bad('SyncClient option token must be a string or a function returning one.')
 }

@@ -16,11 +16,12 @@ import {
   decodeFrame,
   encodeFrame,
   encodeMessageFrame,
+  parseDocName,
 } from '@skein/protocol'
 import type { Frame } from '@skein/protocol'
 import { DocHandle } from './doc-handle.js'
 import type { HandleHost } from './doc-handle.js'
-import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay } from './options.js'
+import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay, validateClientOptions } from './options.js'
 import type { SyncClientOptions, WebSocketLike } from './options.js'
 import { Listeners } from './status.js'
 import type { ConnectionStatus } from './status.js'
@@ -50,12 +51,14 @@ export class SyncClient implements HandleHost {
   private nextFeedId = 1
   private attempt = 0
   private timer: ReturnType<typeof setTimeout> | undefined
+  private connectTimer: ReturnType<typeof setTimeout> | undefined
   private stopped = false
   /** Why the client stopped (a fatal close), if it did. */
   error: SkeinError | undefined
 
   constructor(options: Partial<SyncClientOptions> & { url: string }) {
     this.options = { ...DEFAULT_SYNC_CLIENT_OPTIONS, ...options }
+    validateClientOptions(this.options)
     globalThis.addEventListener?.('online', this.onOnline)
     this.connect()
   }
@@ -72,6 +75,17 @@ export class SyncClient implements HandleHost {
 
   /** Starts syncing `doc` as document `name` (`<workspace>` or `<workspace>/<fileId>`). */
   open(name: string, doc: Y.Doc, opts: { awareness?: Awareness } = {}): DocHandle {
+    if (typeof name !== 'string' || !parseDocName(name)) {
+      throw new SkeinError(
+        'INVALID_INPUT',
+        `Cannot open document ${JSON.stringify(name)}: a name is <workspace> or <workspace>/<segment>… of letters, digits, '.', '_' and '-' (protocol SPEC.md PR-N1).`,
+      )
+    }
+    // duck-typed: an app may bundle another copy of Yjs, where instanceof fails
+    const d = doc as Partial<Y.Doc> | undefined
+    if (typeof d?.clientID !== 'number' || typeof d.on !== 'function' || !d.store) {
+      throw new SkeinError('INVALID_INPUT', `Cannot open document ${name}: pass a Y.Doc to sync.`)
+    }
     if (this.handles.has(name)) {
       throw new SkeinError(
         'CONFLICT',
@@ -88,6 +102,22 @@ export class SyncClient implements HandleHost {
 
   /** Documents of `workspace` changed after `since` (the change feed, for the device agent). */
   changes(workspace: string, since: number, limit = 1000): Promise<ChangePage> {
+    if (typeof workspace !== 'string' || !parseDocName(workspace) || workspace.includes('/')) {
+      return Promise.reject(
+        new SkeinError(
+          'INVALID_INPUT',
+          `Cannot read the change feed of ${JSON.stringify(workspace)}: pass a workspace id (a document name without '/').`,
+        ),
+      )
+    }
+    if (!Number.isSafeInteger(since) || since < 0 || !Number.isInteger(limit) || limit < 1) {
+      return Promise.reject(
+        new SkeinError(
+          'INVALID_INPUT',
+          `Cannot read the change feed of ${workspace} since ${since} (limit ${limit}): since must be a whole number ≥ 0 and limit ≥ 1.`,
+        ),
+      )
+    }
     if (this.error) return Promise.reject(this.error)
     return new Promise((resolve, reject) => {
       const id = this.nextFeedId++
@@ -101,6 +131,7 @@ export class SyncClient implements HandleHost {
     this.stopped = true
     globalThis.removeEventListener?.('online', this.onOnline)
     if (this.timer) clearTimeout(this.timer)
+    if (this.connectTimer) clearTimeout(this.connectTimer)
     for (const h of [...this.handles.values()]) h.close()
     for (const [, f] of this.feeds) f.reject(new SkeinError('CLOSED', 'SyncClient was closed.'))
     this.feeds.clear()
@@ -140,6 +171,15 @@ export class SyncClient implements HandleHost {
     const ws = new Ctor(this.endpoint())
     ws.binaryType = 'arraybuffer'
     this.ws = ws
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    this.connectTimer = setTimeout(() => {
+      if (ws !== this.ws || this.authed) return
+      this.options.logger.info('sync connection attempt timed out; retrying', {
+        ms: this.options.connectTimeoutMs,
+      })
+      ws.close()
+      this.onClose(ws, CloseCode.GOING_AWAY)
+    }, this.options.connectTimeoutMs)
     ws.onopen = () => void this.onOpen(ws)
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return
@@ -164,6 +204,7 @@ export class SyncClient implements HandleHost {
 
   private onClose(ws: WebSocketLike, code: number): void {
     if (ws !== this.ws) return
+    if (this.connectTimer) clearTimeout(this.connectTimer)
     this.ws = undefined
     this.authed = false
     this.subscribed.clear()
@@ -192,6 +233,7 @@ export class SyncClient implements HandleHost {
   private onFrame(frame: Frame): void {
     switch (frame.type) {
       case FrameType.AUTH_OK:
+        if (this.connectTimer) clearTimeout(this.connectTimer)
         this.authed = true
         this.attempt = 0
         this.setStatus('connected')
@@ -317,6 +359,11 @@ export class SyncClient implements HandleHost {
   /** @internal */
   sendMessage(doc: string, message: Uint8Array): void {
     this.sendRaw(encodeMessageFrame(doc, message))
+  }
+
+  /** @internal */
+  sendFrame(_doc: string, frame: Uint8Array): void {
+    this.sendRaw(frame)
   }
 
   /** @internal */

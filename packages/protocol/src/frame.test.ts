@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { isSkeinError } from '@skein/core'
 import { createRng, fuzzIterations, fuzzSeed } from '@skein/core/testing'
-import { FrameType, decodeFrame, encodeFrame } from './frame.js'
+import * as encoding from 'lib0/encoding'
+import {
+  FrameType,
+  decodeFrame,
+  encodeFrame,
+  encodeMessageFrame,
+  encodeSyncFrame,
+  messageFramePrefix,
+} from './frame.js'
+import { YMessageType, YSyncType } from './message-types.js'
 import type { Frame } from './frame.js'
 import { parseDocName, workspaceOfDoc } from './doc-name.js'
 import { signToken, verifyToken } from './token.js'
@@ -109,5 +118,25 @@ describe('tokens', () => {
     expect(FATAL_CLOSE_CODES.has(CloseCode.UNAUTHORIZED)).toBe(true)
     expect(FATAL_CLOSE_CODES.has(CloseCode.FORBIDDEN)).toBe(true)
     expect(FATAL_CLOSE_CODES.has(CloseCode.RATE_LIMITED)).toBe(false)
+  })
+})
+
+describe('encodeSyncFrame', () => {
+  it('PR-F1 builds the same bytes as a sync message wrapped in a MESSAGE frame, for every length class', () => {
+    const prefix = messageFramePrefix('ws1/doc')
+    const same = (a: Uint8Array, b: Uint8Array) =>
+      a.length === b.length && a.every((x, i) => x === b[i])
+    for (const n of [0, 1, 127, 128, 16_383, 16_384, 2_097_152]) {
+      const update = new Uint8Array(n).map((_, i) => i & 255)
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, YMessageType.SYNC)
+      encoding.writeVarUint(e, YSyncType.UPDATE)
+      encoding.writeVarUint8Array(e, update)
+      const expected = encoding.toUint8Array(e)
+      const { frame, message } = encodeSyncFrame(prefix, YSyncType.UPDATE, update)
+      expect(same(message, expected)).toBe(true)
+      expect(same(frame, encodeMessageFrame('ws1/doc', expected))).toBe(true)
+      expect(decodeFrame(frame)).toMatchObject({ type: FrameType.MESSAGE, doc: 'ws1/doc' })
+    }
   })
 })

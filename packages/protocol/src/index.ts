@@ -9,6 +9,7 @@ export {
   encodeFrame,
   encodeMessageFrame,
   messageFramePrefix,
+  encodeSyncFrame,
   decodeFrame,
 } from './frame.js'
 export type { Frame, FeedEntry, Scope } from './frame.js'

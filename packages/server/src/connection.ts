@@ -11,6 +11,7 @@ import type { SyncServerOptions } from './options.js'
 import type { Peer } from './peer.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { RoomManager } from './room-manager.js'
+import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
 
 /** Server parts a connection uses. */
@@ -22,6 +23,7 @@ export interface ConnectionContext {
 }
 
 let nextId = 1
+const OPEN = 1
 const BINARY = { binary: true } as const
 
 /** `ws` keeps its net.Socket private; corking it is how several frames share one write. */
@@ -87,16 +89,8 @@ export abstract class Connection implements Peer {
     }
     this.ctx.metrics.framesOut++
     this.ctx.metrics.bytesOut += data.length
-    // Frames sent while one batch of incoming frames is handled leave in one
-    // write (one syscall) instead of one each: cork until the microtask queue runs.
-    if (!this.corked) {
-      const socket = (this.ws as unknown as { _socket?: Corkable })._socket
-      if (socket) {
-        this.corked = socket
-        socket.cork()
-        queueMicrotask(this.uncork)
-      }
-    }
+    const socket = (this.ws as unknown as { _socket?: Corkable })._socket
+    if (socket) this.cork(socket)
     this.ws.send(data, BINARY)
   }
 
@@ -106,7 +100,36 @@ export abstract class Connection implements Peer {
     socket?.uncork()
   }
 
-  abstract send(doc: string, message: Uint8Array, frame?: () => Uint8Array): void
+  abstract send(out: Outgoing): void
+
+  /**
+   * Writes a complete WebSocket frame (see {@link Outgoing}) straight to the
+   * socket, past `ws`'s framing; same checks and accounting as `sendRaw`. `ws`
+   * writes synchronously too (no compression, no Blobs), so order is kept.
+   */
+  protected sendWire(wire: Buffer, payloadBytes: number): void {
+    if (this.closed || this.ws.readyState !== OPEN) return
+    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
+      this.fail(CloseCode.SLOW_CONSUMER, 'send buffer full')
+      return
+    }
+    const socket = (this.ws as unknown as { _socket?: Corkable & { write(b: Buffer): void } })
+      ._socket
+    if (!socket) return
+    this.ctx.metrics.framesOut++
+    this.ctx.metrics.bytesOut += payloadBytes
+    this.cork(socket)
+    socket.write(wire)
+  }
+
+  /** Frames sent while one batch of incoming frames is handled leave in one write (one syscall): cork until the microtask queue runs. */
+  private cork(socket: Corkable): void {
+    if (this.corked) return
+    this.corked = socket
+    socket.cork()
+    queueMicrotask(this.uncork)
+  }
+
   abstract ack(doc: string, count: number, seq: number): void
 
   /** Closes with `code`; a slow consumer is cut at once since a close frame would queue behind its backlog. */

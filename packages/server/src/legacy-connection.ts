@@ -7,6 +7,7 @@ import { CloseCode, parseDocName } from '@skein/protocol'
 import { allows, authorize } from './auth.js'
 import { Connection } from './connection.js'
 import type { ConnectionContext } from './connection.js'
+import type { Outgoing } from './outgoing.js'
 import type { Room } from './room.js'
 import { greet, handleYMessage } from './y-handler.js'
 
@@ -48,8 +49,8 @@ export class LegacyConnection extends Connection {
     })
   }
 
-  send(_doc: string, message: Uint8Array): void {
-    this.sendRaw(message)
+  send(out: Outgoing): void {
+    this.sendWire(out.wire(false), out.message.length)
   }
 
   ack(): void {}

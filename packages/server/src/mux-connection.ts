@@ -10,7 +10,6 @@ import {
   SUBSCRIBE_QUIET,
   decodeFrame,
   encodeFrame,
-  encodeMessageFrame,
   parseDocName,
 } from '@skein/protocol'
 import type { Frame } from '@skein/protocol'
@@ -19,6 +18,7 @@ import { allows, authorize } from './auth.js'
 import { Connection } from './connection.js'
 import type { ConnectionContext } from './connection.js'
 import type { Room } from './room.js'
+import { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
 import { greet, handleYMessage } from './y-handler.js'
 import { syncMessage } from './y-messages.js'
@@ -146,7 +146,7 @@ export class MuxConnection extends Connection {
         } catch {
           return this.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }
-        this.send(doc, syncMessage(YSyncType.STEP2, diff))
+        this.send(new Outgoing(doc, syncMessage(YSyncType.STEP2, diff)))
       }
       greet(this, room, !quiet)
     })
@@ -190,8 +190,8 @@ export class MuxConnection extends Connection {
     this.sendRaw(encodeFrame({ type: FrameType.DOC_ERROR, doc, code, message }))
   }
 
-  send(doc: string, message: Uint8Array, frame?: () => Uint8Array): void {
-    this.sendRaw(frame ? frame() : encodeMessageFrame(doc, message))
+  send(out: Outgoing): void {
+    this.sendWire(out.wire(true), out.frame.length)
   }
 
   ack(doc: string, count: number, seq: number): void {

@@ -4,15 +4,16 @@
  * the author is acked once the store has durably appended them (SPEC.md PR-K1).
  */
 import * as Y from 'yjs'
-import { encodeMessageFrame, messageFramePrefix } from '@skein/protocol'
+import { YSyncType, encodeSyncFrame, messageFramePrefix } from '@skein/protocol'
 import type { DocStore, Logger } from '@skein/core'
 import { AwarenessRegistry } from './awareness-registry.js'
 import type { ServerMetrics } from './metrics.js'
+import { Outgoing } from './outgoing.js'
 import type { Peer } from './peer.js'
 import { RestorePoint } from './restore-point.js'
 import { UpdateGuard } from './update-guard.js'
 import type { UpdateVerdict } from './update-guard.js'
-import { awarenessMessage, isEmptyUpdate, updateFrame } from './y-messages.js'
+import { awarenessMessage, isEmptyUpdate } from './y-messages.js'
 
 /** What a room needs from its server. */
 export interface RoomDeps {
@@ -178,7 +179,7 @@ export class Room {
 
   private accept(update: Uint8Array, origin: Peer | undefined): void {
     this.queue.push({ update })
-    const { frame, message } = updateFrame(this.framePrefix, update)
+    const { frame, message } = encodeSyncFrame(this.framePrefix, YSyncType.UPDATE, update)
     this.broadcast(message, origin, frame)
   }
 
@@ -206,8 +207,8 @@ export class Room {
 
   /** Sends a y-protocols message to every subscriber except `except` (`frame`: the same message as a MESSAGE frame, if already built). */
   broadcast(message: Uint8Array, except?: Peer, frame?: Uint8Array): void {
-    const lazy = () => (frame ??= encodeMessageFrame(this.name, message))
-    for (const peer of this.peers.keys()) if (peer !== except) peer.send(this.name, message, lazy)
+    const out = new Outgoing(this.name, message, frame)
+    for (const peer of this.peers.keys()) if (peer !== except) peer.send(out)
   }
 
   private flush(): void {

@@ -5,6 +5,7 @@
 import * as decoding from 'lib0/decoding'
 import { CloseCode, YMessageType, YSyncType } from '@skein/protocol'
 import type { Connection } from './connection.js'
+import { Outgoing } from './outgoing.js'
 import type { Room } from './room.js'
 import { awarenessMessage, syncMessage } from './y-messages.js'
 
@@ -39,7 +40,7 @@ export function handleYMessage(
         } catch {
           return conn.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }
-        conn.send(room.name, syncMessage(YSyncType.STEP2, diff))
+        conn.send(new Outgoing(room.name, syncMessage(YSyncType.STEP2, diff)))
         return
       }
       if (sub !== YSyncType.STEP2 && sub !== YSyncType.UPDATE) {
@@ -68,7 +69,7 @@ export function handleYMessage(
     }
     case YMessageType.QUERY_AWARENESS: {
       const all = room.awareness.encodeAll()
-      if (all) conn.send(room.name, awarenessMessage(all))
+      if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)))
       return
     }
     case YMessageType.AUTH:
@@ -80,7 +81,7 @@ export function handleYMessage(
 
 /** The messages a new subscriber gets once the room is loaded: sync step 1 and the awareness states. */
 export function greet(conn: Connection, room: Room, step1: boolean): void {
-  if (step1) conn.send(room.name, syncMessage(YSyncType.STEP1, room.stateVector()))
+  if (step1) conn.send(new Outgoing(room.name, syncMessage(YSyncType.STEP1, room.stateVector())))
   const all = room.awareness.encodeAll()
-  if (all) conn.send(room.name, awarenessMessage(all))
+  if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)))
 }

@@ -12,7 +12,12 @@
  */
 import { SkeinError, docWorkspace, noopLogger } from '@skein/core'
 import type { ChangePage, DocStore, Logger, StoredDoc } from '@skein/core'
-import { LeveldbPersistence, getLevelBulkEntries, getLevelUpdatesEntries } from 'y-leveldb'
+import {
+  LeveldbPersistence,
+  getLevelBulkEntries,
+  getLevelUpdatesEntries,
+  keyEncoding,
+} from 'y-leveldb'
 
 /** Options of {@link LevelDocStore}. */
 export interface LevelDocStoreOptions {
@@ -29,7 +34,8 @@ export const DEFAULT_LEVEL_DOC_STORE_OPTIONS: LevelDocStoreOptions = {
 }
 
 type Key = (string | number)[]
-type Op = { type: 'put' | 'del'; key: Key; value?: Uint8Array }
+/** A batch operation; `keyEncoding: 'view'` marks a key already encoded (see {@link LevelDocStore.updateKey}). */
+type Op = { type: 'put' | 'del'; key: Key | Uint8Array; value?: Uint8Array; keyEncoding?: 'view' }
 type Db = {
   batch(ops: Op[], o?: object): Promise<void>
   get(key: Key): Promise<Uint8Array | undefined>
@@ -75,6 +81,8 @@ export class LevelDocStore implements DocStore {
   /** Last feed sequence per document (saves a read per append). */
   private readonly seqs = new Map<string, number>()
   private closed = false
+  /** Per document: the encoded `['v1', doc, 'update']` key prefix (saves an encoder per append). */
+  private readonly prefixes = new Map<string, Uint8Array>()
   /** Appends that will go into the next group commit; undefined once it started or another op was queued. */
   private batch: PendingAppend[] | undefined
 
@@ -166,6 +174,28 @@ export class LevelDocStore implements DocStore {
     })
   }
 
+  /**
+   * y-leveldb's key `['v1', doc, 'update', clock]`, encoded exactly as its
+   * codec would (the cached prefix, then tag 1 and the clock as uint32 BE).
+   */
+  private updateKey(doc: string, clock: number): Uint8Array {
+    let prefix = this.prefixes.get(doc)
+    if (!prefix) {
+      if (this.prefixes.size > 10_000) this.prefixes.clear()
+      prefix = keyEncoding.encode(['v1', doc, 'update'])
+      this.prefixes.set(doc, prefix)
+    }
+    const key = new Uint8Array(prefix.length + 5)
+    key.set(prefix, 0)
+    const at = prefix.length
+    key[at] = 1
+    key[at + 1] = clock >>> 24
+    key[at + 2] = (clock >>> 16) & 0xff
+    key[at + 3] = (clock >>> 8) & 0xff
+    key[at + 4] = clock & 0xff
+    return key
+  }
+
   /** Writes one group of appends in one atomic batch, then resolves each with its sequence. */
   private async commit(db: Db, batch: PendingAppend[]): Promise<void> {
     const ops: Op[] = []
@@ -190,7 +220,12 @@ export class LevelDocStore implements DocStore {
         const before = this.seqs.get(a.doc) ?? readNum(await get(db, docKey(ws, a.doc)))
         seqs.set(a.doc, { before, after: seq })
       }
-      ops.push({ type: 'put', key: updateKey(a.doc, clock), value: a.update })
+      ops.push({
+        type: 'put',
+        key: this.updateKey(a.doc, clock),
+        value: a.update,
+        keyEncoding: 'view',
+      })
       done.push([a, seq])
     }
     for (const [doc, { before, after }] of seqs) {

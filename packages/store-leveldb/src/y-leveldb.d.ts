@@ -15,6 +15,8 @@ declare module 'y-leveldb' {
     storeUpdate(docName: string, update: Uint8Array): Promise<number>
     destroy(): Promise<void>
   }
+  /** The key codec y-leveldb gives its Level instance (arrays of strings and uint32s). */
+  export const keyEncoding: { encode(key: Key): Uint8Array }
   export function getLevelBulkEntries(db: unknown, opts: object): Promise<Entry[]>
   export function getLevelUpdatesEntries(
     db: unknown,

@@ -88,6 +88,13 @@ process.on('message', (m) => {
   if (m !== 'stats' && m !== 'gc') return
   if (m === 'gc') (globalThis as { gc?: () => void }).gc?.()
   const mem = process.memoryUsage()
-  process.send!({ cpu: process.cpuUsage(), rss: mem.rss, heap: mem.heapUsed, docs: loadedDocs() })
+  process.send!({
+    cpu: process.cpuUsage(),
+    rss: mem.rss,
+    heap: mem.heapUsed,
+    heapTotal: mem.heapTotal,
+    external: mem.external,
+    docs: loadedDocs(),
+  })
 })
 process.send!({ port })

@@ -24,6 +24,9 @@ export interface ServerStats {
   cpuUs: number
   rss: number
   heap: number
+  /** V8 heap reserved (used or not) and memory outside it (Buffers, LevelDB, …). */
+  heapTotal: number
+  external: number
   /** Documents loaded (NaN where the server cannot tell). */
   docs: number
 }
@@ -75,9 +78,18 @@ export class BenchServer {
           cpu: { user: number; system: number }
           rss: number
           heap: number
+          heapTotal: number
+          external: number
           docs: number | null
         }
-        resolve({ cpuUs: s.cpu.user + s.cpu.system, rss: s.rss, heap: s.heap, docs: s.docs ?? NaN })
+        resolve({
+          cpuUs: s.cpu.user + s.cpu.system,
+          rss: s.rss,
+          heap: s.heap,
+          heapTotal: s.heapTotal,
+          external: s.external,
+          docs: s.docs ?? NaN,
+        })
       })
       this.child.send(gc ? 'gc' : 'stats')
     })
@@ -97,6 +109,8 @@ export class BenchServer {
 export interface BenchConn {
   synced: Promise<void>
   close(): void
+  /** Local updates the server has not acknowledged as stored (Skein only: peers have no acks). */
+  unacked?: () => number
 }
 
 const HP_SYNC = 0
@@ -213,6 +227,7 @@ export function connectAll(kind: ServerKind, port: number, docs: Map<string, Y.D
     return {
       synced: Promise.all(handles.map((h) => h.whenSynced)).then(() => undefined),
       close: () => client.close(),
+      unacked: () => handles.reduce((n, h) => n + h.unsyncedChanges, 0),
     }
   }
   const conns = [...docs].map(([name, doc]) => connectPeer(kind, port, name, doc))
