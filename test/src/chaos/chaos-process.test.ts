@@ -21,7 +21,7 @@ import { FOLDER_PROVIDER_DIR } from '@skein/cloud'
 import { runSkein, spawnSkein, waitFor } from '../helpers/cli.js'
 import { put, sleep } from './history.js'
 import { runScenario, summary, type ScenarioContext } from './run.js'
-import { readTree, treeDiff, type Tree } from './tree.js'
+import { filesOnly, readTree, treeDiff } from './tree.js'
 
 const T = 240_000
 
@@ -42,9 +42,6 @@ const countFiles = (root: string, dir: string) => {
     return 0
   }
 }
-
-const filesOnly = (t: Tree): Tree =>
-  new Map([...t].filter(([p, n]) => n.kind === 'file' && !p.startsWith(FOLDER_PROVIDER_DIR)))
 
 describe('chaos: process faults', () => {
   it('agent SIGKILLed while writing a burst of remote files', { timeout: T }, async () => {
@@ -137,7 +134,7 @@ describe('chaos: process faults', () => {
           if (!rest.converged)
             throw new Error(`no rest before the backup: ${rest.problems.join('; ')}`)
           const src = world.devices[0]?.root ?? ''
-          const expected = filesOnly(readTree(src))
+          const expected = filesOnly(readTree(src), FOLDER_PROVIDER_DIR)
           for (const [what, args] of [
             ['backup', ['backup', src, join(out, 'repo')]],
             ['cloud sync', ['cloud', 'sync', src, join(out, 'mirror')]],
@@ -154,12 +151,18 @@ describe('chaos: process faults', () => {
           const res = await runSkein(['restore', join(out, 'repo'), restored])
           if (res.code !== 0) throw new Error(`restore failed: ${res.stderr}`)
           const v = [
-            ...treeDiff(expected, filesOnly(readTree(restored)), 'folder', 'restored').map(
-              (d) => `(5) backup: ${d}`,
-            ),
-            ...treeDiff(expected, filesOnly(readTree(join(out, 'mirror'))), 'folder', 'mirror').map(
-              (d) => `cloud sync: ${d}`,
-            ),
+            ...treeDiff(
+              expected,
+              filesOnly(readTree(restored), FOLDER_PROVIDER_DIR),
+              'folder',
+              'restored',
+            ).map((d) => `(5) backup: ${d}`),
+            ...treeDiff(
+              expected,
+              filesOnly(readTree(join(out, 'mirror')), FOLDER_PROVIDER_DIR),
+              'folder',
+              'mirror',
+            ).map((d) => `cloud sync: ${d}`),
           ]
           if (v.length) throw new Error(v.join('\n'))
           world.note(`backup, cloud sync and restore of ${expected.size} files verified`)

@@ -122,13 +122,16 @@ export class History {
     const root = this.world.devices[device]?.root
     if (!root) throw new Error(`no device ${device}`)
     // Users edit notes, not the agent's in-flight temp files (`.skein-*.tmp`).
-    const files = () =>
-      [...readTree(root).entries()]
-        .filter(([p, n]) => n.kind === 'file' && !isTempName(p.split('/').pop() ?? p))
+    const userFiles = () =>
+      [...readTree(root)].filter(
+        ([p, n]) => n.kind === 'file' && !isTempName(p.split('/').pop() ?? p),
+      )
+    const files = () => userFiles().map(([p]) => p)
+    const textFiles = () =>
+      userFiles()
+        .filter(([, n]) => !isBinary(n.bytes))
         .map(([p]) => p)
-    const textFiles = () => files().filter((p) => isTextFile(join(root, p)))
-    const dirs = () =>
-      [...readTree(root).entries()].filter(([, n]) => n.kind === 'dir').map(([p]) => p)
+    const dirs = () => [...readTree(root)].filter(([, n]) => n.kind === 'dir').map(([p]) => p)
     const pick = <T>(xs: T[]): T | undefined =>
       xs.length ? xs[this.rng.int(xs.length)] : undefined
     const read = (p: string) => readOrUndefined(join(root, p))
@@ -318,11 +321,6 @@ function readOrUndefined(abs: string): Buffer | undefined {
 
 function isBinary(b: Uint8Array): boolean {
   return b.includes(0)
-}
-
-function isTextFile(abs: string): boolean {
-  const b = readOrUndefined(abs)
-  return b !== undefined && !isBinary(b)
 }
 
 /** True when some prefix of `path` is an existing file (a folder cannot be made there). */

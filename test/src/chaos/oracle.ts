@@ -11,7 +11,7 @@ import { isTempName } from '@skein/agent'
 import { FolderProvider, backup, restore } from '@skein/cloud'
 import type { SnapshotStoreOptions } from '@skein/cloud'
 import { tokensIn, type Ledger } from './history.js'
-import { readTree, treeDiff, type Tree } from './tree.js'
+import { filesOnly, readTree, treeDiff, type Tree } from './tree.js'
 import type { AtRest, ChaosWorld } from './world.js'
 
 /** Checks (1)–(4) on a world at rest; returns the violations (empty when all hold). */
@@ -94,8 +94,4 @@ export async function checkRestore(
   } finally {
     rmSync(target, { recursive: true, force: true })
   }
-}
-
-function filesOnly(t: Tree): Tree {
-  return new Map([...t].filter(([, n]) => n.kind === 'file'))
 }

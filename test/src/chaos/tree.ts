@@ -44,6 +44,13 @@ export function readTree(root: string): Tree {
   return out
 }
 
+/** The files of a tree (no folders), optionally leaving out paths under `exclude`. */
+export function filesOnly(t: Tree, exclude?: string): Tree {
+  return new Map(
+    [...t].filter(([p, n]) => n.kind === 'file' && !(exclude && p.startsWith(exclude))),
+  )
+}
+
 /** Human-readable differences between two trees (at most `limit` lines). */
 export function treeDiff(a: Tree, b: Tree, la: string, lb: string, limit = 20): string[] {
   const out: string[] = []
