@@ -6,6 +6,7 @@ import {
   rmSync,
   writeFileSync,
   symlinkSync,
+  appendFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -152,5 +153,44 @@ describe('DiskWriter', () => {
     await writer.write({ path: 'm.md', data: 'x', expect: null, fileId: asFileId('f2') })
     await store.putBase({ ...store.getBase(id)!, fileId: asFileId('f2'), path: 'm.md' })
     expect(await store.listIntents()).toEqual([])
+  })
+
+  it('a write that lands in the file between the check and the replace is put back, not lost', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'skein-write-'))
+    dirs.push(root)
+    const store = await StateStore.open(root)
+    stores.push(store)
+    const target = join(root, 'n.md')
+    writeFileSync(target, 'base\n')
+    let injected = false
+    // The user's editor appends through its own open file, after the writer checked the target.
+    const writer = new DiskWriter(root, store, {
+      beforeReplace: (abs) => {
+        if (abs !== target || injected) return
+        injected = true
+        appendFileSync(abs, 'user line\n')
+      },
+    })
+    const res = await writer.write({
+      path: 'n.md',
+      data: 'base\nremote line\n',
+      expect: sha256HexSync('base\n'),
+    })
+    expect(injected).toBe(true)
+    expect(res).toMatchObject({ ok: false, reason: 'changed' })
+    // The user's version is back on disk, and reported so the caller merges it on its next look.
+    expect(readFileSync(target, 'utf8')).toBe('base\nuser line\n')
+    expect(res.ok === false && res.current?.hash).toBe(sha256HexSync('base\nuser line\n'))
+    expect(writer.ownWrites.isOwn('n.md', sha256HexSync('base\nuser line\n'))).toBe(false)
+    expect(readdirSync(root).sort()).toEqual(['.skein', 'n.md'])
+    expect(await store.listIntents()).toEqual([])
+    // With no interference the same write goes through.
+    const again = await writer.write({
+      path: 'n.md',
+      data: 'base\nuser line\nremote line\n',
+      expect: sha256HexSync('base\nuser line\n'),
+    })
+    expect(again.ok).toBe(true)
+    expect(readFileSync(target, 'utf8')).toBe('base\nuser line\nremote line\n')
   })
 })

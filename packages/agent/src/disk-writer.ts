@@ -1,9 +1,21 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs'
 import { open } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { createHash } from 'node:crypto'
 import { SkeinError, normalizePath, systemClock } from '@skein/core'
 import type { Clock, ContentHash, FileId } from '@skein/core'
-import { hashBytes, readHashed, toFileStat } from './file-hash.js'
+import { SYNC_HASH_LIMIT, hashBytes, readHashed, toFileStat } from './file-hash.js'
 import type { HashedStat } from './file-hash.js'
 import { tempName } from './names.js'
 import { OwnWrites } from './own-writes.js'
@@ -45,13 +57,20 @@ export class DiskWriter {
   constructor(
     private readonly root: string,
     private readonly store: StateStore,
-    options: { ownWrites?: OwnWrites; clock?: Clock } = {},
+    options: {
+      ownWrites?: OwnWrites
+      clock?: Clock
+      /** Fault injection for tests: runs right before a target is replaced. */
+      beforeReplace?: (abs: string) => void
+    } = {},
   ) {
     this.ownWrites = options.ownWrites ?? new OwnWrites()
     this.clock = options.clock ?? systemClock
+    this.beforeReplace = options.beforeReplace
   }
 
   private readonly clock: Clock
+  private readonly beforeReplace: ((abs: string) => void) | undefined
 
   /**
    * Absolute path of a workspace path, refusing anything that would leave the
@@ -97,7 +116,10 @@ export class DiskWriter {
    * and fsynced in parallel, each target checked against its `expect` right
    * before its rename, each folder fsynced once.
    */
-  async writeMany(reqs: readonly WriteRequest[]): Promise<WriteResult[]> {
+  async writeMany(
+    reqs: readonly WriteRequest[],
+    { own = true }: { own?: boolean } = {},
+  ): Promise<WriteResult[]> {
     const verified = new Set<string>()
     const jobs = reqs.map((req) => {
       const abs = this.resolve(req.path, verified)
@@ -121,8 +143,6 @@ export class DiskWriter {
       await inParallel(jobs, 16, (j) => writeDurably(j.tmp, j.bytes))
       const dirs = new Set<string>()
       for (const j of jobs) {
-        // Checked as late as possible: an editor save between this check and the
-        // rename is the only window left, and it is microseconds wide.
         const kind = entryKind(j.abs)
         if (kind === 'other') {
           // Never replaced; one blocked file does not hold up the rest of the batch.
@@ -131,16 +151,31 @@ export class DiskWriter {
           continue
         }
         // Nothing there is all a new file needs to know (a first sync writes thousands).
-        const current = kind === 'none' ? undefined : await readHashed(j.abs)
-        if ((current?.hash ?? null) !== j.req.expect) {
-          unlinkSync(j.tmp)
-          results.push({ ok: false, reason: 'changed', current })
-          continue
+        // An existing target is checked through an open descriptor that is kept past
+        // the rename: a write that lands in the old file between the check and the
+        // rename (an editor appending, a script) is still readable there, and is put
+        // back instead of vanishing with the replaced file.
+        const held = kind === 'none' ? undefined : holdFile(j.abs)
+        try {
+          const current = kind === 'none' ? undefined : held ? held.read() : await readHashed(j.abs)
+          if ((current?.hash ?? null) !== j.req.expect) {
+            unlinkSync(j.tmp)
+            results.push({ ok: false, reason: 'changed', current })
+            continue
+          }
+          if (own) this.ownWrites.add(j.req.path, j.intent.hash)
+          this.beforeReplace?.(j.abs)
+          renameSync(j.tmp, j.abs)
+          dirs.add(j.dir)
+          const displaced = held && current ? await held.displaced(current) : undefined
+          if (displaced) {
+            results.push(await this.putBack(j.req.path, displaced, j.intent.hash))
+            continue
+          }
+          results.push({ ok: true, stat: { ...toFileStat(lstatSync(j.abs)), hash: j.intent.hash } })
+        } finally {
+          held?.close()
         }
-        this.ownWrites.add(j.req.path, j.intent.hash)
-        renameSync(j.tmp, j.abs)
-        dirs.add(j.dir)
-        results.push({ ok: true, stat: { ...toFileStat(lstatSync(j.abs)), hash: j.intent.hash } })
       }
       await inParallel([...dirs], 8, fsyncDir)
       return results
@@ -166,6 +201,18 @@ export class DiskWriter {
       const done = jobs.filter((j, i) => j.req.fileId === undefined || results[i]?.ok !== true)
       await this.store.deleteIntents(done.map((j) => j.intent.id))
     }
+  }
+
+  /**
+   * Puts back a write that landed in the file this writer had just replaced
+   * (see writeMany): the target returns to the writer's version, and the caller
+   * hears `changed`, as if that write had come a moment before the check. Only
+   * when the target still holds what this writer put there; a newer write wins.
+   */
+  private async putBack(path: string, bytes: Uint8Array, ours: ContentHash): Promise<WriteResult> {
+    const [res] = await this.writeMany([{ path, data: bytes, expect: ours }], { own: false })
+    if (res?.ok) return { ok: false, reason: 'changed', current: res.stat }
+    return { ok: false, reason: 'changed', current: res?.current }
   }
 
   /**
@@ -245,6 +292,81 @@ async function inParallel<T>(
     while (next < items.length) await fn(items[next++] as T)
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+/** How long a write into a replaced file may take to settle before it is put back. */
+const SETTLE_TRIES = 10
+const SETTLE_MS = 10
+
+/** A target file held open across its replacement. */
+interface HeldFile {
+  /** Its content hash and stat now; undefined when it cannot be read. */
+  read(): (HashedStat & { bytes?: Uint8Array }) | undefined
+  /** The content written into it since `seen`, once it has settled; undefined when none. */
+  displaced(seen: HashedStat & { bytes?: Uint8Array }): Promise<Uint8Array | undefined>
+  close(): void
+}
+
+function holdFile(abs: string): HeldFile | undefined {
+  let fd: number
+  try {
+    fd = openSync(abs, 'r')
+  } catch {
+    return undefined // vanished or unreadable: the path-based check decides
+  }
+  const readAll = (size: number): Uint8Array => {
+    const buf = Buffer.alloc(size)
+    let at = 0
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, at)
+      if (n === 0) break
+      at += n
+    }
+    return buf.subarray(0, at)
+  }
+  const read = (): (HashedStat & { bytes?: Uint8Array }) | undefined => {
+    try {
+      const st = fstatSync(fd)
+      if (st.size > SYNC_HASH_LIMIT) return { ...toFileStat(st), hash: hashFd(fd, st.size) }
+      const bytes = readAll(st.size)
+      return { ...toFileStat(st), size: bytes.length, hash: hashBytes(bytes), bytes }
+    } catch {
+      return undefined
+    }
+  }
+  return {
+    read,
+    async displaced(seen) {
+      // Cheap first look for big files: size and mtime (the unlink by the rename changes ctime).
+      const st = fstatSync(fd)
+      if (seen.bytes === undefined && st.size === seen.size && st.mtimeMs === seen.mtimeMs)
+        return undefined
+      let now = read()
+      if (!now || now.hash === seen.hash) return undefined
+      // A writer may be between truncating and writing: wait until the content holds still.
+      for (let i = 0; i < SETTLE_TRIES; i++) {
+        await new Promise((r) => setTimeout(r, SETTLE_MS))
+        const again = read()
+        if (!again) return undefined
+        if (again.hash === now.hash) break
+        now = again
+      }
+      return now.bytes ?? readAll(now.size)
+    },
+    close: () => closeSync(fd),
+  }
+}
+
+function hashFd(fd: number, size: number): ContentHash {
+  const h = createHash('sha256')
+  const buf = Buffer.alloc(1 << 20)
+  for (let at = 0; at < size; ) {
+    const n = readSync(fd, buf, 0, buf.length, at)
+    if (n === 0) break
+    h.update(buf.subarray(0, n))
+    at += n
+  }
+  return h.digest('hex') as ContentHash
 }
 
 /** What is at a path: nothing, a regular file, or something else (link, folder, special file). */

@@ -189,7 +189,13 @@ export class History {
           kind === 'rename' ? (path.includes('/') ? dirname(path) : '') : (pick(FOLDERS) ?? '')
         const newName = kind === 'rename' ? `r${this.rng.int(100)}-${name}` : name
         const to = folder ? `${folder}/${newName}` : newName
-        if (to === path || existsSync(join(root, to)) || blockedByFile(root, to))
+        // A name at the 255-byte limit (hostile-input scenarios) cannot grow by a prefix.
+        if (
+          to === path ||
+          Buffer.byteLength(newName) > 255 ||
+          existsSync(join(root, to)) ||
+          blockedByFile(root, to)
+        )
           return note(`skip ${path} → ${to}`)
         mkdirSync(dirname(join(root, to)), { recursive: true })
         renameSync(join(root, path), join(root, to))
@@ -207,7 +213,8 @@ export class History {
         const dir = pick(dirs())
         if (!dir) return note('skip (no folders)')
         const to = `${dir}-r${this.rng.int(100)}`
-        if (existsSync(join(root, to))) return note(`skip ${dir}`)
+        if (existsSync(join(root, to)) || Buffer.byteLength(to.split('/').pop() ?? to) > 255)
+          return note(`skip ${dir}`)
         renameSync(join(root, dir), join(root, to))
         return note(`${dir} → ${to}`)
       }
