@@ -82,4 +82,40 @@ describe('Agent over an in-process hub (agent logic alone)', () => {
     await until('delete on A', () => !existsSync(join(a.root, 'notes/one.md')))
     expect(readdirSync(join(a.root, '.skein/trash'))).toHaveLength(1)
   })
+
+  it('a binary file replaced on two devices at once keeps both versions (WS15), not the last writer only', async () => {
+    n++
+    const h = new MemoryHub()
+    const bin = (tag: string) => Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(tag)])
+    const a = await make('a', { 'pic.bin': bin('base') as unknown as string }, {}, h)
+    const b = await make('b', {}, {}, h)
+    const hex = (root: string, p: string) =>
+      existsSync(join(root, p)) ? readFileSync(join(root, p)).toString('hex') : undefined
+    await until('pic on B', () => hex(b.root, 'pic.bin') === bin('base').toString('hex'))
+    await Promise.all([a.agent.whenIdle(), b.agent.whenIdle()])
+    // Both devices replace it while neither hears the other: two concurrent workspace writes.
+    const release = h.hold()
+    writeFileSync(join(a.root, 'pic.bin'), bin('from a'))
+    writeFileSync(join(b.root, 'pic.bin'), bin('from b'))
+    const pushed = (x: { agent: Agent }, tag: string, device: string) => {
+      const e = x.agent.workspaceCrdt?.list().find((f) => f.name === 'pic.bin')
+      return e?.size === bin(tag).length && e.updatedBy === device
+    }
+    await until('both pushed', () => pushed(a, 'from a', 'a') && pushed(b, 'from b', 'b'))
+    release()
+    const all = (root: string) =>
+      readdirSync(root)
+        .filter((f) => f.startsWith('pic'))
+        .map((f) => hex(root, f))
+        .sort()
+    const want = [bin('from a'), bin('from b')].map((x) => x.toString('hex')).sort()
+    await until('both versions on both devices', () => {
+      const fa = all(a.root)
+      return (
+        JSON.stringify(fa) === JSON.stringify(want) &&
+        JSON.stringify(all(b.root)) === JSON.stringify(want)
+      )
+    })
+    expect(readdirSync(a.root).filter((f) => f.startsWith('pic')).length).toBe(2)
+  })
 })

@@ -56,6 +56,7 @@ export class BinarySync {
       size: disk.size,
       mtimeMs: disk.mtimeMs,
       ctimeMs: disk.ctimeMs,
+      mine: true,
     })
     await ctx.store.deletePending(disk.path)
     return id
@@ -104,6 +105,8 @@ export class BinarySync {
       ctx.origin,
     )
     await agree(disk, 'binary')
+    const base = ctx.store.getBase(entry.id)
+    if (base?.hash === disk.hash) await ctx.store.putBase({ ...base, mine: true })
   }
 
   /** The three-way decision on hashes. */
@@ -115,7 +118,8 @@ export class BinarySync {
   ): Promise<void> {
     const { ctx } = this
     if (disk.hash === entry.hash) return agree(disk, 'binary')
-    if (base && disk.hash === base.hash) return this.replaceOnDisk(entry, disk, agree)
+    if (base && disk.hash === base.hash && !lostConcurrently(entry, base))
+      return this.replaceOnDisk(entry, disk, agree)
     if (!ctx.online()) {
       await ctx.store.putPending({
         path: disk.path,
@@ -142,4 +146,18 @@ export class BinarySync {
       () => this.replaceOnDisk(entry, disk, agree),
     )
   }
+}
+
+/**
+ * True when the workspace version replaced something other than this device's
+ * own pushed version (WS15): the two writes were concurrent and the workspace
+ * kept the other one, so ours is a conflict, not an old version.
+ */
+function lostConcurrently(entry: FileEntry, base: BaseRecord): boolean {
+  return (
+    base.mine === true &&
+    entry.hash !== base.hash &&
+    entry.replaced !== undefined &&
+    !entry.replaced.includes(base.hash)
+  )
 }

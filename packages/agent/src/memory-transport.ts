@@ -12,6 +12,28 @@ const HUB = Symbol('memory-hub')
 export class MemoryHub {
   private readonly rooms = new Map<string, Y.Doc>()
   readonly blobs = new Map<string, Uint8Array>()
+  /** Deliveries held back by {@link hold} (fault injection), in order. */
+  private held: (() => void)[] | undefined
+
+  /**
+   * Holds every document delivery, both ways, while clients stay connected:
+   * edits made meanwhile are concurrent. The returned function delivers them in
+   * order and resumes normal delivery.
+   */
+  hold(): () => void {
+    this.held ??= []
+    return () => {
+      const q = this.held ?? []
+      this.held = undefined
+      for (const f of q) f()
+    }
+  }
+
+  /** Runs a delivery soon, or later when deliveries are held. */
+  deliver(f: () => void): void {
+    if (this.held) this.held.push(() => setImmediate(f))
+    else setImmediate(f)
+  }
 
   /** The server-side copy of a room. */
   room(name: string): Y.Doc {
@@ -88,11 +110,11 @@ export class MemoryTransport implements SyncTransport {
     const server = this.hub.room(room)
     const up = (update: Uint8Array, origin: unknown) => {
       if (origin === HUB || !this.online || !s.synced) return
-      setImmediate(() => Y.applyUpdate(server, update, this))
+      this.hub.deliver(() => Y.applyUpdate(server, update, this))
     }
     const down = (update: Uint8Array, origin: unknown) => {
       if (origin === this || !this.online || !s.synced) return
-      setImmediate(() => {
+      this.hub.deliver(() => {
         if (this.online && this.sessions.has(s)) Y.applyUpdate(doc, update, HUB)
       })
     }

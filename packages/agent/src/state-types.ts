@@ -22,6 +22,12 @@ export interface BaseRecord {
   text?: string
   /** Body-document generation the text was agreed with. */
   gen?: number
+  /**
+   * Binary files: this device wrote the agreed version into the workspace. A
+   * later workspace version that does not list it as replaced (WS15) was written
+   * concurrently, and this version is kept as a conflict instead of overwritten.
+   */
+  mine?: boolean
 }
 
 /** A disk change recorded while offline, not yet folded into the shared CRDT. */

@@ -146,6 +146,35 @@ describe('concurrent cases', () => {
     expect(paths(a)).toEqual(paths(b))
   })
 
+  it('WS15 a binary write records what it replaced; a concurrent one never lists the loser', () => {
+    const { a, b } = pair()
+    const bin = (h: string) => ({ hash: H(h), blob: H(h), size: 1, mtime: 1 })
+    const id = a.ws.createFile('p.png', { ...bin('0'), kind: 'binary' })
+    sync(a, b)
+    // Sequential: b saw a's version, so its write lists it.
+    a.ws.updateContent(id, bin('1'))
+    sync(a, b)
+    b.ws.updateContent(id, bin('2'))
+    sync(a, b)
+    expect(a.ws.get(id)?.replaced).toEqual([H('1'), H('0')])
+    // Concurrent: both replace 2; the value kept does not list the other side's hash.
+    a.ws.updateContent(id, bin('a'))
+    b.ws.updateContent(id, bin('b'))
+    sync(a, b)
+    const e = a.ws.get(id)
+    expect(e).toEqual(b.ws.get(id))
+    const loser = e?.hash === H('a') ? H('b') : H('a')
+    expect([H('a'), H('b')]).toContain(e?.hash)
+    expect(e?.replaced).toEqual([H('2'), H('1'), H('0')])
+    expect(e?.replaced).not.toContain(loser)
+    // Bounded, and text content never carries the list.
+    for (let i = 0; i < 12; i++) a.ws.updateContent(id, bin((i + 16).toString(16)))
+    expect(a.ws.get(id)?.replaced?.length).toBe(8)
+    const t = a.ws.createFile('t.md', text())
+    a.ws.updateContent(t, { hash: H("c"), size: 1, mtime: 1 })
+    expect(a.ws.get(t)?.replaced).toBeUndefined()
+  })
+
   it('WS13 conflicts recorded on one device are visible on another', () => {
     const { a, b } = pair()
     const f = a.ws.createFile('n.md', text())

@@ -2,6 +2,9 @@ import * as Y from 'yjs'
 import { isContentHash, normalizeName, type DeviceId, type FileId } from '@skein/core'
 import { FILE_KINDS, type FileEntry, type FileKind } from './schema.js'
 
+/** How many replaced hashes a binary entry keeps (WS15). */
+export const MAX_REPLACED = 8
+
 const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d)
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
@@ -35,6 +38,7 @@ export function readEntry(id: FileId, value: unknown): ReadEntry {
   if (typeof parent !== 'string') return { valid: false, id, reason: 'parent is not a string' }
   const hash = m.get('hash')
   const blob = m.get('blob')
+  const replaced = m.get('replaced')
   return {
     valid: true,
     entry: {
@@ -53,6 +57,9 @@ export function readEntry(id: FileId, value: unknown): ReadEntry {
       createdBy: str(m.get('createdBy')) as DeviceId | undefined,
       updatedBy: str(m.get('updatedBy')) as DeviceId | undefined,
       gen: num(m.get('gen'), 1),
+      ...(Array.isArray(replaced)
+        ? { replaced: replaced.filter(isContentHash).slice(0, MAX_REPLACED) }
+        : {}),
     },
   }
 }

@@ -37,6 +37,8 @@ export interface FileEntry {
   updatedBy: DeviceId | undefined
   /** Body-document generation: a client never merges a body whose gen differs. */
   gen: number
+  /** Binary content: the hashes this content replaced, newest first, as its writer knew them (WS15). */
+  replaced?: ContentHash[]
 }
 
 /** A conflict found by some device, recorded so every device and the web page can show it. */

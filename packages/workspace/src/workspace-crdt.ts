@@ -11,7 +11,7 @@ import {
   type DeviceId,
   type FileId,
 } from '@skein/core'
-import { readEntry } from './entry.js'
+import { MAX_REPLACED, readEntry } from './entry.js'
 import { derivedFolderId } from './folder-id.js'
 import type { WorkspaceEvent, WorkspaceListener } from './events.js'
 import { toWorkspaceOrigin, type WorkspaceOrigin } from './origin.js'
@@ -362,6 +362,14 @@ export class WorkspaceCrdt {
     const m = this.entryMap(id, 'update')
     checkContent(meta, id)
     this.transact(origin, () => {
+      const prev = m.get('hash')
+      const kind = meta.kind ?? m.get('kind')
+      if (kind === 'binary' && meta.hash !== undefined && isContentHash(prev) && prev !== meta.hash) {
+        // WS15: what this write replaced, so a device can tell a concurrent write from a later one.
+        const before = this.view.entries.get(id)?.replaced ?? []
+        const replaced = [prev, ...before.filter((h) => h !== prev && h !== meta.hash)]
+        m.set('replaced', replaced.slice(0, MAX_REPLACED))
+      }
       if (meta.hash !== undefined) m.set('hash', meta.hash)
       m.set('size', meta.size)
       m.set('mtime', meta.mtime)

@@ -72,9 +72,7 @@ const FILE_OPS: OpKind[] = [
   'rename',
   'move',
   'delete',
-  // BUG (open, seed 1827505406): a binary file replaced on two devices at once can lose
-  // the later version without a conflict copy (binary replace race in the agent). Binary
-  // files stay covered by chaos-input and by the random histories of `pnpm test:extensive`.
+  'binary',
 ]
 
 /** Runs `n` random user file operations (no network or process faults) on random devices. */
