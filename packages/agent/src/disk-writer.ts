@@ -360,7 +360,7 @@ function holdFile(abs: string): HeldFile | undefined {
 function hashFd(fd: number, size: number): ContentHash {
   const h = createHash('sha256')
   const buf = Buffer.alloc(1 << 20)
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const n = readSync(fd, buf, 0, buf.length, at)
     if (n === 0) break
     h.update(buf.subarray(0, n))

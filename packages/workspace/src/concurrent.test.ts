@@ -171,7 +171,7 @@ describe('concurrent cases', () => {
     for (let i = 0; i < 12; i++) a.ws.updateContent(id, bin((i + 16).toString(16)))
     expect(a.ws.get(id)?.replaced?.length).toBe(8)
     const t = a.ws.createFile('t.md', text())
-    a.ws.updateContent(t, { hash: H("c"), size: 1, mtime: 1 })
+    a.ws.updateContent(t, { hash: H('c'), size: 1, mtime: 1 })
     expect(a.ws.get(t)?.replaced).toBeUndefined()
   })
 

@@ -364,7 +364,12 @@ export class WorkspaceCrdt {
     this.transact(origin, () => {
       const prev = m.get('hash')
       const kind = meta.kind ?? m.get('kind')
-      if (kind === 'binary' && meta.hash !== undefined && isContentHash(prev) && prev !== meta.hash) {
+      if (
+        kind === 'binary' &&
+        meta.hash !== undefined &&
+        isContentHash(prev) &&
+        prev !== meta.hash
+      ) {
         // WS15: what this write replaced, so a device can tell a concurrent write from a later one.
         const before = this.view.entries.get(id)?.replaced ?? []
         const replaced = [prev, ...before.filter((h) => h !== prev && h !== meta.hash)]

@@ -228,16 +228,10 @@ describe('chaos: provider faults during backup and restore (s3rver)', () => {
     expect(r.violations, `${summary(r)}\n${r.violations.join('\n')}`).toEqual([])
   }, 120_000)
 
-  // BUG: prune trusts the listing. When the listing leaves out the newest manifest, prune keeps
-  // the newest snapshots it can see, counts only their blobs as live and deletes the rest —
-  // including the blobs only the unseen newest snapshot uses. That snapshot then fails to
-  // restore: "Snapshot <id> is missing the content of "a.md" (blob …); restore another
-  // snapshot." Seen with seed 1222137072 (test/artifacts/chaos-1222137072.log); the scenario is
-  // deterministic. packages/cloud/src/snapshots/prune.ts needs a way to notice an incomplete
-  // listing before deleting blobs (e.g. a pointer object to the latest snapshot, read by key,
-  // that must appear in the listing; or never deleting blobs newer than the newest manifest it
-  // saw) — a design decision, so not fixed here. Unskip once prune defends against it.
-  it.skip('a listing that omits the newest manifest during a prune: every kept snapshot still restores', async () => {
+  // Seed 1222137072 (test/artifacts/chaos-1222137072.log) once showed prune trusting such a
+  // listing and deleting the blobs only the unseen newest snapshot used. Prune now checks the
+  // listing against snapshots/LATEST and each manifest's predecessor, read by key (SN8).
+  it('a listing that omits the newest manifest during a prune: every kept snapshot still restores', async () => {
     const r = await runScenario(
       'prune under a listing that omits objects',
       { devices: 2 },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { resolve, join } from 'node:path'
-import { SkeinError, compactTimestamp } from '@skein/core'
+import { SkeinError, compactTimestamp, isSkeinError } from '@skein/core'
 import { loadPathFilter } from '../ignore-rules.js'
 import { scanLocal } from '../local-scan.js'
 import { SyncManifest } from '../manifest.js'
@@ -44,8 +44,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const lock = await lockForBackup(repo, o.lockStaleMs ?? LOCK_STALE_MS)
   try {
     const source = resolve(o.source)
-    const ids = await repo.snapshotIds()
-    const prev = ids.length ? await repo.readManifest(ids[ids.length - 1] as string) : undefined
+    const prev = await newestSnapshot(repo)
     // The previous snapshot doubles as the re-hash cache (size + mtime) and as the set of stored blobs.
     const cache = SyncManifest.empty(join(source, '.skein', 'snapshot-cache.json'))
     const known = new Set<string>()
@@ -95,13 +94,36 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       id: `${compactTimestamp(time)}-${String(time % 1000).padStart(3, '0')}-${randomBytes(3).toString('hex')}`,
       time,
       label: o.label ?? source,
+      ...(prev ? { previous: prev.id } : {}),
       files,
     }
     await repo.putManifest(manifest)
+    // After the manifest, so the pointer never names a snapshot that does not exist yet.
+    await repo.putLatest(manifest.id, time)
     return { snapshot: infoOf(manifest), blobsUploaded, bytesUploaded, filesHashed: scan.hashed }
   } finally {
     await repo.unlock(lock)
   }
+}
+
+/**
+ * The newest snapshot: the newest listed, or the one `snapshots/LATEST` names when the
+ * listing left that out (an incomplete listing must not break the predecessor chain
+ * prune checks, nor lose the re-hash cache). Undefined in an empty repository.
+ */
+async function newestSnapshot(repo: SnapshotRepo): Promise<SnapshotManifest | undefined> {
+  const ids = await repo.snapshotIds()
+  const listed = ids[ids.length - 1]
+  // A damaged pointer does not block backups: this backup writes it again.
+  const latest = await repo.latestId().catch((e: unknown) => {
+    if (isSkeinError(e, 'CORRUPT')) return undefined
+    throw e
+  })
+  if (latest !== undefined && (listed === undefined || latest > listed)) {
+    const m = await repo.findManifest(latest) // undefined: the pointer outlived its snapshot
+    if (m) return m
+  }
+  return listed === undefined ? undefined : repo.readManifest(listed)
 }
 
 /** Takes a backup lock; waits (a few times) while a prune holds the repository. */

@@ -1,7 +1,7 @@
 import { SkeinError } from '@skein/core'
 import { runPool } from '../pool.js'
 import { SnapshotRepo, infoOf } from './repo.js'
-import type { SnapshotInfo, SnapshotStoreOptions } from './types.js'
+import type { SnapshotInfo, SnapshotManifest, SnapshotStoreOptions } from './types.js'
 
 /** Retention policy and options of {@link prune}. */
 export interface PruneOptions extends SnapshotStoreOptions {
@@ -57,9 +57,49 @@ export function selectKept(
 }
 
 /**
+ * Snapshots that exist but the listing left out: the one `snapshots/LATEST` names and the
+ * predecessor each listed snapshot names, when a read by key (HEAD) finds them. Those named
+ * but gone (pruned before, or a pointer from before a manual delete) are fine.
+ *
+ * Why these: the listing is the only source of "every snapshot", and a listing can leave
+ * out objects. The pointer covers the newest snapshot (the one a listing is most likely to
+ * miss right after a backup); the predecessor links cover older ones, since each backup
+ * names the snapshot before it (found through the pointer when its own listing missed it).
+ * A hidden run of snapshots is caught through its newest member. Not caught: a hidden
+ * snapshot nothing names, e.g. one of two backups that ran at the same time (both name the
+ * same predecessor, and the pointer names only the newer).
+ *
+ * Not chosen: a grace period (keep blobs newer than the newest listed manifest). The
+ * provider interface has no upload time (an object's `mtime` is its source file's), and
+ * blobs are deduplicated, so an old blob can be the only copy a new snapshot uses.
+ */
+async function unlistedSnapshots(
+  repo: SnapshotRepo,
+  manifests: readonly SnapshotManifest[],
+  concurrency: number,
+): Promise<string[]> {
+  const listed = new Set(manifests.map((m) => m.id))
+  const named = new Set<string>()
+  const latest = await repo.latestId()
+  if (latest !== undefined) named.add(latest)
+  for (const m of manifests) if (m.previous !== undefined) named.add(m.previous)
+  const unlisted: string[] = []
+  await runPool(
+    [...named].filter((id) => !listed.has(id)),
+    concurrency,
+    async (id) => {
+      if (await repo.hasManifest(id)) unlisted.push(id)
+    },
+    repo.signal,
+  )
+  return unlisted.sort()
+}
+
+/**
  * Deletes snapshots the policy does not keep, then blobs no kept snapshot
  * references. Holds an exclusive lock: refuses while a backup runs (a backup
- * may rely on blobs that no manifest references yet).
+ * may rely on blobs that no manifest references yet). Refuses (`SAFETY_GUARD`,
+ * deleting nothing) when the listing is found incomplete: see {@link unlistedSnapshots}.
  */
 export async function prune(o: PruneOptions): Promise<PruneResult> {
   if (!o.keepLast && !o.keepDaily && !o.keepWeekly)
@@ -80,6 +120,15 @@ export async function prune(o: PruneOptions): Promise<PruneResult> {
     const manifests = await Promise.all(
       (await repo.snapshotIds()).map((id) => repo.readManifest(id)),
     )
+    // Everything below trusts the listing: a blob no listed snapshot uses is deleted. Check
+    // it first against what is read by key, and refuse (deleting nothing) if it is short.
+    const unlisted = await unlistedSnapshots(repo, manifests, o.concurrency ?? 8)
+    if (unlisted.length)
+      throw new SkeinError(
+        'SAFETY_GUARD',
+        `Prune refused: the listing of ${repo.provider.name} leaves out ${unlisted.length > 1 ? 'snapshots' : 'snapshot'} ${unlisted.join(', ')}, which ${unlisted.length > 1 ? 'exist' : 'exists'} when read by key (${repo.prefix}snapshots/${unlisted[0]}.json). The listing is incomplete (eventually consistent or faulty), and pruning by it could delete content ${unlisted.length > 1 ? 'those snapshots need' : 'that snapshot needs'}. Nothing was deleted; retry the prune later, when the listing shows every snapshot.`,
+        { retryable: true, details: { unlisted } },
+      )
     const keep = selectKept(manifests, o)
     const kept = manifests.filter((m) => keep.has(m.id))
     const removed = manifests.filter((m) => !keep.has(m.id)).map((m) => m.id)

@@ -18,7 +18,8 @@ const CHECK = 'skein-snapshot-repository'
 
 /**
  * A snapshot repository on a provider: `config.json`, `snapshots/<id>.json`,
- * content-addressed `blobs/<xx>/<name>` and `locks/`. Hides encryption.
+ * the `snapshots/LATEST` pointer, content-addressed `blobs/<xx>/<name>` and
+ * `locks/`. Hides encryption.
  */
 export class SnapshotRepo {
   private constructor(
@@ -188,14 +189,31 @@ export class SnapshotRepo {
   }
 
   async readManifest(id: string): Promise<SnapshotManifest> {
-    const raw = await getBytes(this.provider, this.manifestKey(id), this.signal)
-    if (!raw)
+    const m = await this.findManifest(id)
+    if (!m)
       throw new SkeinError(
         'NOT_FOUND',
         `Snapshot ${id} does not exist in ${this.provider.name}; list snapshots to see which exist.`,
       )
+    return m
+  }
+
+  /** The manifest of snapshot `id` read by key, or undefined when it does not exist. */
+  async findManifest(id: string): Promise<SnapshotManifest | undefined> {
+    const raw = await getBytes(this.provider, this.manifestKey(id), this.signal)
+    if (!raw) return undefined
     const plain = this.key ? decrypt(this.key, raw, 'manifest', `Snapshot ${id}`) : raw
     return JSON.parse(plain.toString('utf8')) as SnapshotManifest
+  }
+
+  /** True when snapshot `id`'s manifest exists, asked by key (HEAD), never from a listing. */
+  async hasManifest(id: string): Promise<boolean> {
+    const key = this.manifestKey(id)
+    return (
+      (await withRetry(() => this.provider.head(key, { signal: this.signal }), {
+        signal: this.signal,
+      })) !== undefined
+    )
   }
 
   async deleteManifest(id: string): Promise<void> {
@@ -204,6 +222,53 @@ export class SnapshotRepo {
 
   private manifestKey(id: string): string {
     return `${this.prefix}snapshots/${id}.json`
+  }
+
+  /**
+   * The snapshot id the `snapshots/LATEST` pointer names, read by key, or undefined when
+   * there is no pointer (a repository written before it existed).
+   *
+   * Why: a listing may leave objects out (eventually consistent or faulty), but a read by
+   * key does not. Every backup points LATEST at its snapshot after writing the manifest,
+   * so prune can tell that a listing without that snapshot is incomplete instead of
+   * deleting the blobs only that snapshot uses. The pointer is plaintext even in an
+   * encrypted repository: it holds nothing but an id, which manifest keys show anyway.
+   */
+  async latestId(): Promise<string | undefined> {
+    const raw = await getBytes(this.provider, this.latestKey, this.signal)
+    if (!raw) return undefined
+    let id: unknown
+    try {
+      id = (JSON.parse(raw.toString('utf8')) as { id?: unknown }).id
+    } catch {
+      id = undefined
+    }
+    if (typeof id !== 'string' || !/^[\w.-]+$/.test(id))
+      throw new SkeinError(
+        'CORRUPT',
+        `The snapshot pointer ${this.latestKey} on ${this.provider.name} is damaged; delete it (the next backup writes it again) and retry.`,
+      )
+    return id
+  }
+
+  /**
+   * Points `snapshots/LATEST` at snapshot `id`, unless it already names a newer one (two
+   * backups finishing together: ids sort by time, so the newer id wins either order, bar
+   * the small window between this read and write).
+   */
+  async putLatest(id: string, time: number): Promise<void> {
+    const current = await this.latestId().catch(() => undefined) // a damaged pointer is replaced
+    if (current !== undefined && current > id) return
+    await putBytes(
+      this.provider,
+      this.latestKey,
+      Buffer.from(JSON.stringify({ version: 1, id, time })),
+      this.signal,
+    )
+  }
+
+  private get latestKey(): string {
+    return `${this.prefix}snapshots/LATEST`
   }
 
   /** Snapshot ids, oldest first (ids sort by time). */

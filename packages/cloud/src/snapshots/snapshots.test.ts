@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FolderProvider } from '../folder-provider.js'
+import { FaultyProvider } from '../testing/faulty-provider.js'
 import { backup } from './backup.js'
 import { listSnapshots } from './list.js'
 import { prune, selectKept } from './prune.js'
@@ -161,6 +162,64 @@ describe('snapshots', () => {
     })
     await expect(prune({ provider, keepLast: 1 })).resolves.toBeDefined()
     await expect(prune({ provider })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+  })
+
+  it('SN8 prune refuses, deleting nothing, when the listing leaves out a snapshot that exists (the newest, or one a listed snapshot names)', async () => {
+    const src = await temp()
+    const store = await temp()
+    const provider = new FolderProvider(store, { fsync: 'none' })
+    const ids: string[] = []
+    for (let i = 0; i < 4; i++) {
+      // Each snapshot has content no other snapshot has: pruning by a short listing would delete it.
+      await write(src, { 'same.md': 'constant', 'only.md': `only in snapshot ${i}` })
+      ids.push((await backup({ source: src, provider })).snapshot.id)
+    }
+    const blobs = async () =>
+      (await readdir(join(store, 'blobs'), { recursive: true, withFileTypes: true }))
+        .filter((d) => d.isFile())
+        .map((d) => d.name)
+        .sort()
+    const before = await blobs()
+    expect(before).toHaveLength(5)
+    const hiding = (id: string) =>
+      new FaultyProvider(provider).hideFromListing([`snapshots/${id}.json`])
+    // The newest (named by snapshots/LATEST), then an older one (named by its successor).
+    for (const hidden of [ids[3]!, ids[1]!]) {
+      const omitting = hiding(hidden)
+      expect((await listSnapshots({ provider: omitting })).map((s) => s.id)).not.toContain(hidden)
+      for (const dryRun of [true, false])
+        await expect(prune({ provider: omitting, keepLast: 2, dryRun })).rejects.toMatchObject({
+          code: 'SAFETY_GUARD',
+          retryable: true,
+          message: expect.stringContaining(`leaves out snapshot ${hidden}`),
+        })
+      expect(await blobs()).toEqual(before)
+      expect((await listSnapshots({ provider })).map((s) => s.id)).toEqual(ids)
+      const target = await temp()
+      await restore({ provider, snapshot: hidden, target })
+      expect(await tree(target)).toEqual({
+        'same.md': 'constant',
+        'only.md': `only in snapshot ${ids.indexOf(hidden)}`,
+      })
+    }
+    // A backup whose listing misses the newest still chains to it (found through LATEST), so
+    // the snapshot it missed stays protected once it is no longer the newest.
+    await write(src, { 'only.md': 'only in snapshot 4' })
+    ids.push((await backup({ source: src, provider: hiding(ids[3]!) })).snapshot.id)
+    await expect(prune({ provider: hiding(ids[3]!), keepLast: 2 })).rejects.toMatchObject({
+      code: 'SAFETY_GUARD',
+    })
+    // With a complete listing the prune goes ahead, and what it keeps restores.
+    const res = await prune({ provider, keepLast: 2 })
+    expect(res.removed).toEqual(ids.slice(0, 3))
+    expect(res.blobsDeleted).toBe(3)
+    for (const id of ids.slice(3)) {
+      const target = await temp()
+      await restore({ provider, snapshot: id, target })
+      expect(Object.keys(await tree(target)).sort()).toEqual(['only.md', 'same.md'])
+    }
+    // Predecessors that were pruned are gone, not hidden: the next prune is not refused.
+    await expect(prune({ provider, keepLast: 1 })).resolves.toMatchObject({ removed: [ids[3]] })
   })
 
   it('SN7 keepDaily / keepWeekly pick the newest snapshot per day / ISO week', () => {

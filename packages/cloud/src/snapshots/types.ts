@@ -17,6 +17,12 @@ export interface SnapshotManifest {
   time: number
   /** Free-text source label, e.g. `laptop:~/notes`. */
   label: string
+  /**
+   * The snapshot the backup took as its predecessor (absent for the first one, and in
+   * manifests written before this field existed). Prune checks, by key, that each one it
+   * names is in the listing unless it was deleted: a gap means the listing is incomplete.
+   */
+  previous?: string
   files: SnapshotFile[]
 }
 
