@@ -59,6 +59,14 @@ export interface AgentOptions {
    * restart). 0 disables.
    */
   stallTimeoutMs: number
+  /**
+   * Silence from the server after which the connection is probed; with no
+   * answer it is dropped and re-established (a half-open socket is noticed in
+   * about this plus the client's probe timeout). Default 15 s; 0 disables.
+   */
+  heartbeatMs: number
+  /** How long a probe may go unanswered before the connection is dropped; default 10 s. */
+  heartbeatTimeoutMs: number
   /** How long `start()` waits for the first sync before working offline; default 10 s. */
   syncTimeoutMs: number
   logger: Logger
@@ -81,6 +89,8 @@ export const DEFAULT_AGENT_OPTIONS: Omit<AgentOptions, 'root' | 'workspace' | 'd
   deleteGraceMs: 500,
   maxReconnectDelayMs: 10_000,
   stallTimeoutMs: 30_000,
+  heartbeatMs: 15_000,
+  heartbeatTimeoutMs: 10_000,
   syncTimeoutMs: 10_000,
   logger: noopLogger,
   clock: systemClock,

@@ -118,6 +118,8 @@ export class Agent {
         logger: o.logger,
         maxBackoffMs: o.maxReconnectDelayMs,
         stallMs: o.stallTimeoutMs,
+        heartbeatMs: o.heartbeatMs,
+        heartbeatTimeoutMs: o.heartbeatTimeoutMs,
       })
     const doc = new Y.Doc()
     const saved = await store.loadDoc(o.workspace)

@@ -17,6 +17,13 @@ export interface ClientTransportOptions {
   maxBackoffMs: number
   /** Replace the client after this long without a connection (0: never). */
   stallMs: number
+  /**
+   * Silence from the server that makes the client probe the link (0 disables);
+   * default the client's, 15 s. Validated by `SyncClient` (SPEC.md PR-R5).
+   */
+  heartbeatMs?: number | undefined
+  /** How long a probe may go unanswered before the link is replaced; default the client's, 10 s. */
+  heartbeatTimeoutMs?: number | undefined
 }
 
 /**
@@ -85,6 +92,10 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
       maxBackoffMs: opts.maxBackoffMs,
       initialBackoffMs: Math.min(250, opts.maxBackoffMs),
       ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+      ...(opts.heartbeatTimeoutMs !== undefined
+        ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs }
+        : {}),
     })
   let client = make()
   const sessions = new Set<{ room: string; doc: Y.Doc; awareness: Awareness; h: DocHandle }>()

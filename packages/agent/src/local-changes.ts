@@ -380,6 +380,7 @@ export class LocalChanges {
         ...(b.path === from ? { ino: lstatSafe(join(ctx.opts.root, to)) } : {}),
       }))
     await ctx.store.putBases(recs)
+    await ctx.store.movePending(from, to)
   }
 }
 

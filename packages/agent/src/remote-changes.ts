@@ -209,7 +209,10 @@ export class RemoteChanges {
     ctx.opts.logger.debug('remote rename applied', { from: base.path, to })
     renameSync(fromAbs, toAbs)
     if (isDir) await this.local.rewritePrefix(base.path, to)
-    else await ctx.store.putBase({ ...base, path: to })
+    else {
+      await ctx.store.putBase({ ...base, path: to })
+      await ctx.store.movePending(base.path, to)
+    }
     ctx.writer.ownWrites.forget(base.path)
     // An entry waiting for the path this one left (see FileSync.syncFile) can have it now.
     const waiting = this.shownAt(base.path)

@@ -69,6 +69,32 @@ describe('StateStore', () => {
     expect(await t.listPending()).toEqual([])
   })
 
+  it('pending edits move with a renamed file or folder, durably', async () => {
+    const r = root()
+    const s = await openStore(r)
+    const edit = (path: string) => ({ path, change: 'modify' as const, hash: H, since: 1 })
+    await s.putPendingMany([edit('P/n1.md'), edit('P/sub/x.md'), edit('Px.md'), edit('a.md')])
+    await s.movePending('P', 'P-r1')
+    await s.movePending('a.md', 'b.md')
+    await s.movePending('none.md', 'other.md')
+    expect(s.pendingPathsUnder(['']).sort()).toEqual([
+      'P-r1/n1.md',
+      'P-r1/sub/x.md',
+      'Px.md',
+      'b.md',
+    ])
+    await s.close()
+    open.pop()
+    const t = await openStore(r)
+    expect((await t.listPending()).map((e) => e.path).sort()).toEqual([
+      'P-r1/n1.md',
+      'P-r1/sub/x.md',
+      'Px.md',
+      'b.md',
+    ])
+    expect(t.pendingCount).toBe(4)
+  })
+
   it('re-indexes a base by its new path after a rename and forgets deleted ones', async () => {
     const s = await openStore(root())
     await s.putBase(base('f1', 'a.md'))

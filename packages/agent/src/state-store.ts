@@ -177,6 +177,30 @@ export class StateStore {
     await this.pending.del(path)
   }
 
+  /**
+   * Moves the pending edits at `from` (and, for a folder, below it) to `to`: a
+   * rename applied on disk takes its unsynced edits along, so they are folded in
+   * at the new path instead of waiting forever at one that no longer exists.
+   */
+  async movePending(from: string, to: string): Promise<void> {
+    const moved = this.pendingPathsUnder([from])
+    if (moved.length === 0) return
+    const edits: PendingEdit[] = []
+    for (const p of moved) {
+      const e = await this.pending.get(p).catch(() => undefined)
+      if (e) edits.push({ ...e, path: to + p.slice(from.length) })
+    }
+    for (const p of moved) this.pendingPaths.delete(p)
+    await this.pending.batch(
+      [
+        ...moved.map((p) => ({ type: 'del' as const, key: p })),
+        ...edits.map((e) => ({ type: 'put' as const, key: e.path, value: e })),
+      ],
+      DURABLE,
+    )
+    for (const e of edits) this.pendingPaths.add(e.path)
+  }
+
   /** True when `path` has a pending offline edit. */
   hasPending(path: string): boolean {
     return this.pendingPaths.has(path)

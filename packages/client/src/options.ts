@@ -34,6 +34,21 @@ export interface SyncClientOptions {
    * (a half-open TCP connection, a stopped server) would wait forever.
    */
   connectTimeoutMs: number
+  /**
+   * While connected, silence from the server this long makes the client send a
+   * probe (a change-feed request the server always answers); default 15 s, 0
+   * disables. A half-open socket (NAT drop, blackholed link) delivers nothing and
+   * reports no error, so without it a dead link would look connected until the
+   * server's own idle timeout finally closes it, a minute or more.
+   */
+  heartbeatMs: number
+  /**
+   * How long a heartbeat probe may go without any frame arriving before the
+   * socket is dropped and the client reconnects; default 10 s. Keep it above the
+   * time the slowest expected link needs to deliver the largest frame (liveness
+   * is seen per whole frame).
+   */
+  heartbeatTimeoutMs: number
   /** Source of randomness for full jitter; default Math.random (inject for reproducible tests). */
   random: () => number
   /** Logs (never tokens or document contents); default silent. */
@@ -47,6 +62,8 @@ export const DEFAULT_SYNC_CLIENT_OPTIONS: Omit<SyncClientOptions, 'url'> = {
   initialBackoffMs: 250,
   maxBackoffMs: 30_000,
   connectTimeoutMs: 10_000,
+  heartbeatMs: 15_000,
+  heartbeatTimeoutMs: 10_000,
   random: Math.random,
   logger: noopLogger,
 }
@@ -71,6 +88,18 @@ export function validateClientOptions(o: SyncClientOptions): void {
     const v = o[name]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
       throw bad(`SyncClient option ${name} must be a number of milliseconds ≥ 0, got ${String(v)}.`)
+  }
+  // setTimeout fires at once for delays past 2^31-1 ms: a probe storm, not "never"
+  const MAX_TIMER = 2_147_483_647
+  for (const name of ['heartbeatMs', 'heartbeatTimeoutMs'] as const) {
+    const v = o[name]
+    const min = name === 'heartbeatMs' ? 0 : 1
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > MAX_TIMER)
+      throw bad(
+        `SyncClient option ${name} must be a number of milliseconds from ${min} to ${MAX_TIMER}${
+          name === 'heartbeatMs' ? ' (0 disables the heartbeat)' : ''
+        }, got ${String(v)}.`,
+      )
   }
   const t = o.token
   if (t !== undefined && typeof t !== 'string' && typeof t !== 'function')

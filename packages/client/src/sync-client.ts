@@ -1,7 +1,8 @@
 /**
  * `SyncClient`: one multiplexed socket to `/_skein/v1` carrying many documents.
  * Reconnects with full-jitter backoff; stops on 4401/4403; on reconnect asks the
- * change feed what changed and resubscribes unchanged documents quietly.
+ * change feed what changed and resubscribes unchanged documents quietly; a
+ * heartbeat replaces a connection that went silent (PR-R5).
  */
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
@@ -21,6 +22,7 @@ import {
 import type { Frame } from '@skein/protocol'
 import { DocHandle } from './doc-handle.js'
 import type { HandleHost } from './doc-handle.js'
+import { Heartbeat } from './heartbeat.js'
 import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay, validateClientOptions } from './options.js'
 import type { SyncClientOptions, WebSocketLike } from './options.js'
 import { Listeners } from './status.js'
@@ -52,6 +54,9 @@ export class SyncClient implements HandleHost {
   private attempt = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private connectTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly heartbeat: Heartbeat
+  /** The workspace the token grants (`*` = all), from AUTH_OK. */
+  private authWorkspace = '*'
   private stopped = false
   /** Why the client stopped (a fatal close), if it did. */
   error: SkeinError | undefined
@@ -59,6 +64,18 @@ export class SyncClient implements HandleHost {
   constructor(options: Partial<SyncClientOptions> & { url: string }) {
     this.options = { ...DEFAULT_SYNC_CLIENT_OPTIONS, ...options }
     validateClientOptions(this.options)
+    this.heartbeat = new Heartbeat({
+      intervalMs: this.options.heartbeatMs,
+      timeoutMs: this.options.heartbeatTimeoutMs,
+      probe: () => this.sendProbe(),
+      dead: (silentMs) => {
+        if (!this.ws) return
+        this.options.logger.info('sync connection silent; dropping it and reconnecting', {
+          silentMs: Math.round(silentMs),
+        })
+        this.drop(this.ws, CloseCode.IDLE_TIMEOUT)
+      },
+    })
     globalThis.addEventListener?.('online', this.onOnline)
     this.connect()
   }
@@ -132,6 +149,7 @@ export class SyncClient implements HandleHost {
     globalThis.removeEventListener?.('online', this.onOnline)
     if (this.timer) clearTimeout(this.timer)
     if (this.connectTimer) clearTimeout(this.connectTimer)
+    this.heartbeat.stop()
     for (const h of [...this.handles.values()]) h.close()
     for (const [, f] of this.feeds) f.reject(new SkeinError('CLOSED', 'SyncClient was closed.'))
     this.feeds.clear()
@@ -177,12 +195,12 @@ export class SyncClient implements HandleHost {
       this.options.logger.info('sync connection attempt timed out; retrying', {
         ms: this.options.connectTimeoutMs,
       })
-      ws.close()
-      this.onClose(ws, CloseCode.GOING_AWAY)
+      this.drop(ws, CloseCode.GOING_AWAY)
     }, this.options.connectTimeoutMs)
     ws.onopen = () => void this.onOpen(ws)
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return
+      this.heartbeat.heard()
       const data = ev.data
       if (!(data instanceof ArrayBuffer)) return ws.close(CloseCode.BAD_FRAME)
       try {
@@ -202,9 +220,22 @@ export class SyncClient implements HandleHost {
     if (token !== undefined && ws === this.ws) ws.send(encodeFrame({ type: FrameType.AUTH, token }))
   }
 
+  /**
+   * Gives up on `ws` now and takes the normal reconnect path. `ws` (Node) is
+   * terminated: its `close()` would wait up to 30 s for a closing handshake a
+   * dead link never delivers, holding the socket; browsers only have `close()`.
+   */
+  private drop(ws: WebSocketLike, code: number): void {
+    const t = (ws as { terminate?: () => void }).terminate
+    if (typeof t === 'function') t.call(ws)
+    else ws.close()
+    this.onClose(ws, code)
+  }
+
   private onClose(ws: WebSocketLike, code: number): void {
     if (ws !== this.ws) return
     if (this.connectTimer) clearTimeout(this.connectTimer)
+    this.heartbeat.stop()
     this.ws = undefined
     this.authed = false
     this.subscribed.clear()
@@ -236,6 +267,8 @@ export class SyncClient implements HandleHost {
         if (this.connectTimer) clearTimeout(this.connectTimer)
         this.authed = true
         this.attempt = 0
+        this.authWorkspace = frame.workspace
+        this.heartbeat.start()
         this.setStatus('connected')
         for (const id of this.feeds.keys()) this.sendFeed(id)
         void this.resync()
@@ -292,6 +325,28 @@ export class SyncClient implements HandleHost {
         workspace: f.workspace,
         since: f.since,
         limit: f.limit,
+      }),
+    )
+  }
+
+  /**
+   * The heartbeat probe (PR-R5): a change-feed request for the head only (since
+   * past every sequence, so the store reads no entries), for a workspace the
+   * token grants. Its id comes from the feed ids but is not registered, so the
+   * answer is ignored; any frame arriving is what counts.
+   */
+  private sendProbe(): void {
+    const workspace =
+      this.authWorkspace !== '*'
+        ? this.authWorkspace
+        : (this.handles.values().next().value?.workspace ?? 'heartbeat')
+    this.sendRaw(
+      encodeFrame({
+        type: FrameType.FEED_REQUEST,
+        id: this.nextFeedId++,
+        workspace,
+        since: Number.MAX_SAFE_INTEGER,
+        limit: 1,
       }),
     )
   }

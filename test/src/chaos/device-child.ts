@@ -40,19 +40,23 @@ const log = (lvl: string) => (msg: string, f?: Record<string, unknown>) => {
   if (lvl !== 'debug' || process.env.SKEIN_CHAOS_DEBUG)
     process.stderr.write(`[${cfg.device} ${lvl}] ${msg} ${JSON.stringify(f ?? {})}\n`)
 }
+const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }
 const agent = new Agent({
   root: cfg.root,
   workspace: cfg.workspace,
   device: cfg.device,
   server: cfg.url,
   WebSocket: WebSocket as unknown as WebSocketConstructor,
+  // A short heartbeat: a half-open link is replaced in about two seconds, not 25.
+  heartbeatMs: 500,
+  heartbeatTimeoutMs: 1500,
   clock: { now: () => Date.now() + cfg.clockSkewMs },
   debounceMs: 20,
   maxReconnectDelayMs: 300,
   stallTimeoutMs: 3000,
   syncTimeoutMs: 3000,
   rescanIntervalMs: 5000,
-  logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+  logger,
   ...cfg.agentOptions,
 })
 agent.on('conflict', (c) => conflicts.push(c))
