@@ -86,15 +86,10 @@ describe('chaos: disk faults', () => {
     expect(r.violations, `${summary(r)}\n${r.violations.join('\n')}`).toEqual([])
   }, 120_000)
 
-  // BUG: one unwritable file stops every other file from reaching the device. RemoteChanges.pass()
-  // (packages/agent/src/remote-changes.ts) syncs the entries of a pass in one loop, and the first
-  // syncFile that throws (DiskWriter's IO error for full/stuck.md) aborts the rest of the pass; the
-  // WorkQueue only reports the error. A full pass (after a reconnect, and every rescan) meets the
-  // shallowest entry first, so ok/b.md, ok/c.md and ok/deep/d.md stay stale on d1 for as long as
-  // full/ cannot be written (they arrive only once it can). Found with seed 1057341657 (the scenario
-  // is deterministic; the seed only names the log). Fix: per-entry error isolation in the pass loops
-  // (report the entry as an `io` issue, go on with the rest); unskip this test then.
-  it.skip('disk full under one folder: after a reconnect, the files elsewhere still reach the device', async () => {
+  // Found with seed 1057341657: one unwritable file used to stop a whole remote pass, so
+  // the other files stayed stale for as long as full/ could not be written. Passes now
+  // fail per entry (RemoteChanges), reported as an `io` issue.
+  it('disk full under one folder: after a reconnect, the files elsewhere still reach the device', async () => {
     // A sub-folder on a full drive (another mount): writes there fail, the rest of the folder is fine.
     const r = await runScenario(
       'disk full for one folder across a reconnect',
