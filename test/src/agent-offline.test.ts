@@ -12,12 +12,12 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
   let h: AgentHarness
   afterEach(async (ctx) => h.cleanup(ctx))
 
-  const twoAgents = async (policy: 'copy' | 'markers' = 'copy') => {
+  const twoAgents = async (policy: 'copy' | 'markers' = 'copy', name = 'n.md') => {
     h = new AgentHarness()
     await h.startServer()
-    const a = await h.agent('a', { 'n.md': NOTE }, { conflictPolicy: policy })
+    const a = await h.agent('a', { [name]: NOTE }, { conflictPolicy: policy })
     const b = await h.agent('b', {}, { conflictPolicy: policy })
-    await until('n.md on B', () => readText(b.root, 'n.md') === NOTE)
+    await until(`${name} on B`, () => readText(b.root, name) === NOTE)
     await h.stopServer()
     await until(
       'both offline',
@@ -75,6 +75,33 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
       [a, b].every((t) => (t.agent.workspaceCrdt?.conflicts().length ?? 0) >= 1),
     )
     expect(a.agent.workspaceCrdt!.conflicts().map((c) => c.kind)).toContain('edit')
+  })
+
+  it('a note that is itself a conflict copy, edited on the same line on both sides: nothing lost', async () => {
+    // Found by the chaos harness (seed 240954636): the note counted as an existing copy of
+    // itself holding the workspace text, so no copy was written and that text was dropped.
+    const name = 'n.conflict-z-20260101-000000.md'
+    const { a, b } = await twoAgents('copy', name)
+    writeFileSync(join(a.root, name), 'line 1\nA WAS HERE\nline 3\nline 4\n')
+    writeFileSync(join(b.root, name), 'line 1\nB WAS HERE\nline 3\nline 4\n')
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
+    await h.startServer()
+    const texts = (root: string) => copies(root).map((n) => readText(root, n) ?? '')
+    await until(
+      'two files on both',
+      () => copies(a.root).length === 2 && copies(b.root).length === 2,
+    )
+    await until(
+      'same files on both',
+      () => JSON.stringify(texts(a.root)) === JSON.stringify(texts(b.root)),
+    )
+    for (const t of [a, b]) {
+      expect(texts(t.root).some((x) => x.includes('A WAS HERE'))).toBe(true)
+      expect(texts(t.root).some((x) => x.includes('B WAS HERE'))).toBe(true)
+    }
   })
 
   it('markers policy writes git-style markers', async () => {

@@ -78,6 +78,8 @@ export class Conflicts {
     for (const c of ws.children(parent as FileId | '')) {
       const e = ws.get(c)
       const p = ws.getPath(c)
+      // Never the file itself: a conflict copy edited on two devices is its own namesake.
+      if (c === id) continue
       if (e && p && !e.deleted && e.hash === hash && isConflictCopyOf(p, path))
         return { path: p, id: c }
     }
