@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isConflictCopyName } from '@skein/agent'
@@ -102,6 +102,66 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
       expect(texts(t.root).some((x) => x.includes('A WAS HERE'))).toBe(true)
       expect(texts(t.root).some((x) => x.includes('B WAS HERE'))).toBe(true)
     }
+  })
+
+  it('a note turned binary offline while another device edited its text: both kept, pending cleared', async () => {
+    // Found by the chaos harness (seed 1302758099): the binary side looked for the text
+    // note's content in the blob store, found nothing and stayed pending for good. Here
+    // the text edit reaches the workspace first, then the device holding the binary returns.
+    const { a, b } = await twoAgents()
+    const binary = Buffer.concat([Buffer.from('line 1\n\u0000'), Buffer.from([0xff, 0x00, 0x01])])
+    writeFileSync(join(a.root, 'n.md'), binary)
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
+    await h.stopAgent(a)
+    await h.startServer()
+    await until('B synced its edit', () => b.agent.status().pendingFiles === 0)
+    const a2 = await h.agent('a', {}, {}, a.root)
+    const files = (root: string) =>
+      readdirSync(root)
+        .filter((n) => n.startsWith('n.'))
+        .sort()
+        .map((n) => readFileSync(join(root, n)).toString('hex'))
+    await until(
+      'both versions on both devices',
+      () =>
+        files(a2.root).length === 2 &&
+        JSON.stringify(files(a2.root)) === JSON.stringify(files(b.root)),
+      20_000,
+    )
+    for (const t of [a2, b]) {
+      const all = files(t.root).map((x) => Buffer.from(x, 'hex'))
+      expect(all.some((x) => x.equals(binary))).toBe(true)
+      expect(all.some((x) => x.toString('utf8').includes('B WAS HERE'))).toBe(true)
+    }
+    await until('pending cleared', () => a2.agent.status().pendingFiles === 0)
+  })
+
+  // BUG (open): when both devices come back at the same moment, the text fold and the
+  // switch to binary are concurrent workspace writes to different keys of one entry; the
+  // merged entry can end with the binary content and the text edit dropped without a copy
+  // (about one run in two). WS15's replaced-hash check covers a binary written over a
+  // binary; a text fold racing a kind change still needs the kind and the content to be
+  // one value. Unskip when fixed.
+  it.skip('a note turned binary and edited as text at the same moment on two devices keeps both', async () => {
+    const { a, b } = await twoAgents()
+    const binary = Buffer.concat([Buffer.from('line 1\n\u0000'), Buffer.from([0xff, 0x00, 0x01])])
+    writeFileSync(join(a.root, 'n.md'), binary)
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
+    await until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
+    await h.startServer()
+    const texts = (root: string) =>
+      readdirSync(root)
+        .filter((n) => n.startsWith('n.'))
+        .map((n) => readFileSync(join(root, n), 'latin1'))
+    await until('both versions on A', () => texts(a.root).length === 2)
+    expect(texts(a.root).some((x) => x.includes('B WAS HERE'))).toBe(true)
   })
 
   it('markers policy writes git-style markers', async () => {

@@ -7,6 +7,7 @@ import type { DiskFile } from './disk-file.js'
 import { hashBytes } from './file-hash.js'
 import type { BaseRecord } from './state-types.js'
 import type { Conflicts } from './conflicts.js'
+import { usableBody } from './usable-body.js'
 
 type Agree = (disk: DiskFile, kind: 'text' | 'binary') => Promise<void>
 
@@ -75,9 +76,29 @@ export class BinarySync {
     await agree({ ...res.stat, path, bytes, text: undefined })
   }
 
+  /**
+   * The workspace's content of an entry as bytes: the blob of a binary file, the
+   * body text of a text file (a local file that became binary meets a text
+   * entry). Undefined when it is not available yet (the caller is requeued).
+   */
+  private async remote(
+    entry: FileEntry,
+    path: string,
+  ): Promise<{ bytes: Uint8Array; text: string | undefined } | undefined> {
+    if (entry.kind !== 'text') {
+      const bytes = await this.fetch(entry)
+      return bytes && { bytes, text: undefined }
+    }
+    const body = await usableBody(this.ctx, entry, path)
+    if (!body) return undefined
+    const text = body.text.toJSON()
+    return { bytes: Buffer.from(text, 'utf8'), text }
+  }
+
   private async replaceOnDisk(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
-    const bytes = await this.fetch(entry)
-    if (!bytes) return
+    const remote = await this.remote(entry, disk.path)
+    if (!remote) return
+    const { bytes, text } = remote
     const res = await this.ctx.writer.write({
       path: disk.path,
       data: bytes,
@@ -85,7 +106,7 @@ export class BinarySync {
       fileId: entry.id,
     })
     if (!res.ok) return writeRefused(this.ctx, entry.id, disk.path, res)
-    await agree({ ...disk, ...res.stat, bytes, text: undefined }, 'binary')
+    await agree({ ...disk, ...res.stat, bytes, text }, text === undefined ? 'binary' : 'text')
   }
 
   private async push(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
@@ -131,7 +152,7 @@ export class BinarySync {
       return
     }
     if (base && entry.hash === base.hash) return this.push(entry, disk, agree)
-    const remote = await this.fetch(entry)
+    const remote = (await this.remote(entry, disk.path))?.bytes
     if (!remote) return
     if (!base) {
       // Join: the workspace version stays, the disk version becomes a copy.
@@ -154,8 +175,12 @@ export class BinarySync {
  * kept the other one, so ours is a conflict, not an old version.
  */
 function lostConcurrently(entry: FileEntry, base: BaseRecord): boolean {
+  // A text base is the note's text as this device last agreed it, often its own
+  // fold; a note turned binary elsewhere without knowing that text replaced it
+  // concurrently (a spurious copy at worst, when the text came from a third device).
+  const ours = base.mine === true || (base.kind === 'text' && entry.kind === 'binary')
   return (
-    base.mine === true &&
+    ours &&
     entry.hash !== base.hash &&
     entry.replaced !== undefined &&
     !entry.replaced.includes(base.hash)
