@@ -2,9 +2,11 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isConflictCopyName } from '@skein/agent'
-import { AgentHarness, readText, until } from './helpers/agent-harness.js'
+import { AgentHarness, readText, until, type TestAgent } from './helpers/agent-harness.js'
 
 const NOTE = 'line 1\nline 2\nline 3\nline 4\n'
+/** NOTE's first line, then bytes that make it binary. */
+const BINARY = Buffer.concat([Buffer.from('line 1\n\u0000'), Buffer.from([0xff, 0x00, 0x01])])
 
 const copies = (root: string) => readdirSync(root).filter((n) => isConflictCopyName(n))
 
@@ -26,14 +28,18 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     return { a, b }
   }
 
+  /** Waits until each offline device has recorded its one edit as pending. */
+  const bothPending = (a: TestAgent, b: TestAgent) =>
+    until(
+      'pending recorded',
+      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
+    )
+
   it('different lines edited on both sides: both edits on both devices, no conflict', async () => {
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), 'line 1 by A\nline 2\nline 3\nline 4\n')
     writeFileSync(join(b.root, 'n.md'), 'line 1\nline 2\nline 3\nline 4 by B\n')
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.startServer()
     const merged = 'line 1 by A\nline 2\nline 3\nline 4 by B\n'
     await until(
@@ -52,10 +58,7 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.startServer()
     await until(
       'one conflict copy on both',
@@ -84,10 +87,7 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents('copy', name)
     writeFileSync(join(a.root, name), 'line 1\nA WAS HERE\nline 3\nline 4\n')
     writeFileSync(join(b.root, name), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.startServer()
     const texts = (root: string) => copies(root).map((n) => readText(root, n) ?? '')
     await until(
@@ -109,13 +109,9 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     // note's content in the blob store, found nothing and stayed pending for good. Here
     // the text edit reaches the workspace first, then the device holding the binary returns.
     const { a, b } = await twoAgents()
-    const binary = Buffer.concat([Buffer.from('line 1\n\u0000'), Buffer.from([0xff, 0x00, 0x01])])
-    writeFileSync(join(a.root, 'n.md'), binary)
+    writeFileSync(join(a.root, 'n.md'), BINARY)
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.stopAgent(a)
     await h.startServer()
     await until('B synced its edit', () => b.agent.status().pendingFiles === 0)
@@ -134,7 +130,7 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     )
     for (const t of [a2, b]) {
       const all = files(t.root).map((x) => Buffer.from(x, 'hex'))
-      expect(all.some((x) => x.equals(binary))).toBe(true)
+      expect(all.some((x) => x.equals(BINARY))).toBe(true)
       expect(all.some((x) => x.toString('utf8').includes('B WAS HERE'))).toBe(true)
     }
     await until('pending cleared', () => a2.agent.status().pendingFiles === 0)
@@ -148,13 +144,9 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
   // one value. Unskip when fixed.
   it.skip('a note turned binary and edited as text at the same moment on two devices keeps both', async () => {
     const { a, b } = await twoAgents()
-    const binary = Buffer.concat([Buffer.from('line 1\n\u0000'), Buffer.from([0xff, 0x00, 0x01])])
-    writeFileSync(join(a.root, 'n.md'), binary)
+    writeFileSync(join(a.root, 'n.md'), BINARY)
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.startServer()
     const texts = (root: string) =>
       readdirSync(root)
@@ -168,10 +160,7 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents('markers')
     writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.startServer()
     await until(
       'markers on both',
@@ -190,10 +179,7 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), NOTE + 'kept edit\n')
     rmSync(join(b.root, 'n.md'))
-    await until(
-      'pending recorded',
-      () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
-    )
+    await bothPending(a, b)
     await h.startServer()
     await until(
       'edit on both',
