@@ -136,13 +136,9 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     await until('pending cleared', () => a2.agent.status().pendingFiles === 0)
   })
 
-  // BUG (open): when both devices come back at the same moment, the text fold and the
-  // switch to binary are concurrent workspace writes to different keys of one entry; the
-  // merged entry can end with the binary content and the text edit dropped without a copy
-  // (about one run in two). WS15's replaced-hash check covers a binary written over a
-  // binary; a text fold racing a kind change still needs the kind and the content to be
-  // one value. Unskip when fixed.
-  it.skip('a note turned binary and edited as text at the same moment on two devices keeps both', async () => {
+  // The text fold and the switch to binary are concurrent workspace writes; WS16 keeps
+  // each writer's kind and hash together and WS15 tells either loser its version lost.
+  it('a note turned binary and edited as text at the same moment on two devices keeps both', async () => {
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), BINARY)
     writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
@@ -152,8 +148,16 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
       readdirSync(root)
         .filter((n) => n.startsWith('n.'))
         .map((n) => readFileSync(join(root, n), 'latin1'))
-    await until('both versions on A', () => texts(a.root).length === 2)
+    await until(
+      'both versions on both devices',
+      () => texts(a.root).length === 2 && texts(a.root).join('\0') === texts(b.root).join('\0'),
+    )
     expect(texts(a.root).some((x) => x.includes('B WAS HERE'))).toBe(true)
+    expect(texts(a.root)).toContain(BINARY.toString('latin1'))
+    await until(
+      'pending cleared',
+      () => a.agent.status().pendingFiles + b.agent.status().pendingFiles === 0,
+    )
   })
 
   it('markers policy writes git-style markers', async () => {

@@ -57,6 +57,25 @@ describe('agents against a real SyncServer', () => {
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 
+  it('a binary file turned into text is a co-edited note again (kind text, body holds it)', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const a = await h.agent('a', { 'n.md': Buffer.from([0x6e, 0, 0xff, 1]) })
+    const b = await h.agent('b')
+    await until('binary on B', () => existsSync(join(b.root, 'n.md')))
+    expect(b.agent.workspaceCrdt!.list().find((e) => e.name === 'n.md')?.kind).toBe('binary')
+    writeFileSync(join(a.root, 'n.md'), 'text again\nline 2\n')
+    await until('text on B', () => readText(b.root, 'n.md') === 'text again\nline 2\n')
+    expect(b.agent.workspaceCrdt!.list().find((e) => e.name === 'n.md')?.kind).toBe('text')
+    // Live, line by line: an edit on each side merges instead of one replacing the other.
+    writeFileSync(join(b.root, 'n.md'), 'text again by B\nline 2\n')
+    await until('B on A', () => readText(a.root, 'n.md') === 'text again by B\nline 2\n')
+    writeFileSync(join(a.root, 'n.md'), 'text again by B\nline 2 by A\n')
+    await until('A on B', () => readText(b.root, 'n.md') === 'text again by B\nline 2 by A\n')
+    expect([...a.errors, ...b.errors]).toEqual([])
+    expect([...a.conflicts, ...b.conflicts]).toEqual([])
+  })
+
   it('a restarted agent resumes from its state: no re-upload, edits made while stopped sync', async () => {
     h = new AgentHarness()
     await h.startServer()

@@ -16,6 +16,8 @@ export class BinarySync {
   constructor(
     private readonly ctx: AgentContext,
     private readonly conflicts: Conflicts,
+    /** Makes a text file on disk the entry's (text) content; false when it cannot now. */
+    private readonly pushText: (entry: FileEntry, disk: DiskFile) => Promise<boolean>,
   ) {}
 
   private async upload(disk: DiskFile): Promise<void> {
@@ -111,6 +113,8 @@ export class BinarySync {
 
   private async push(entry: FileEntry, disk: DiskFile, agree: Agree): Promise<void> {
     const { ctx } = this
+    // Text again (under the size limit): a note, co-edited character by character.
+    if (disk.text !== undefined && (await this.pushText(entry, disk))) return
     await this.upload(disk)
     ctx.ws.updateContent(
       entry.id,

@@ -2,6 +2,7 @@ import type { FileId } from '@skein/core'
 import type { FileEntry } from '@skein/workspace'
 import { merge3 } from '@skein/merge'
 import { concurrentFolds, foldIntoBody } from './fold-records.js'
+import { AGENT_ORIGIN, bodyGen } from './body-docs.js'
 import type { Body } from './body-docs.js'
 import { writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
@@ -14,7 +15,7 @@ import { sameStat, toFileStat } from './file-hash.js'
 import { Conflicts } from './conflicts.js'
 import { BinarySync } from './binary-sync.js'
 import { Deletes } from './deletes.js'
-import { BODY_SYNC_WAIT_MS, usableBody } from './usable-body.js'
+import { BODY_SYNC_WAIT_MS, syncedWithin, usableBody } from './usable-body.js'
 import { arrivals } from './arrivals.js'
 
 /** Files written per batch by {@link FileSync.downloadMany}. */
@@ -49,8 +50,35 @@ export class FileSync {
 
   constructor(private readonly ctx: AgentContext) {
     this.conflicts = new Conflicts(ctx, (path) => this.createFromDisk(path))
-    this.binary = new BinarySync(ctx, this.conflicts)
+    this.binary = new BinarySync(ctx, this.conflicts, (entry, disk) => this.pushText(entry, disk))
     this.deletes = new Deletes(ctx, this)
+  }
+
+  /**
+   * A text file on disk replaces binary content (a file turned back into text,
+   * or a note whose edit won over a concurrent switch to binary): it becomes a
+   * co-edited note again. The text is folded into the body with a fold record
+   * (two devices doing this at once are repaired, not doubled) and the entry's
+   * content says text. False when the body cannot take it (another generation,
+   * or not synced): the caller pushes a blob instead, so nothing waits on it.
+   */
+  private async pushText(entry: FileEntry, disk: DiskFile): Promise<boolean> {
+    const { ctx } = this
+    const body = await ctx.bodies.open(entry.id)
+    if (!(await syncedWithin(body, BODY_SYNC_WAIT_MS))) return false
+    const gen = bodyGen(body)
+    if (gen !== undefined && gen !== entry.gen) return false
+    if (gen === undefined)
+      body.doc.transact(() => body.doc.getMap('meta').set('gen', entry.gen), AGENT_ORIGIN)
+    const text = disk.text as string
+    this.fold(body, text, body.text.toJSON())
+    ctx.ws.updateContent(
+      entry.id,
+      { hash: disk.hash, size: disk.size, mtime: disk.mtimeMs, device: ctx.device, kind: 'text' },
+      ctx.origin,
+    )
+    await this.agree(entry.id, disk, 'text', entry.gen)
+    return true
   }
 
   /** Reads a file from disk under the agent's text limit. */

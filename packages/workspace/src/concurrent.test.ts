@@ -167,12 +167,65 @@ describe('concurrent cases', () => {
     expect([H('a'), H('b')]).toContain(e?.hash)
     expect(e?.replaced).toEqual([H('2'), H('1'), H('0')])
     expect(e?.replaced).not.toContain(loser)
-    // Bounded, and text content never carries the list.
+    // Bounded; text content carries the list too (a binary device checks against it, WS16).
     for (let i = 0; i < 12; i++) a.ws.updateContent(id, bin((i + 16).toString(16)))
     expect(a.ws.get(id)?.replaced?.length).toBe(8)
     const t = a.ws.createFile('t.md', text())
-    a.ws.updateContent(t, { hash: H('c'), size: 1, mtime: 1 })
     expect(a.ws.get(t)?.replaced).toBeUndefined()
+    a.ws.updateContent(t, { hash: H('c'), size: 1, mtime: 1 })
+    expect(a.ws.get(t)?.replaced).toEqual([H('a')])
+  })
+
+  it("WS16 a text write racing a kind change keeps one writer's kind, hash and blob together", () => {
+    // Client ids decide which concurrent write a Y.Map keeps: both orders are run.
+    const seen = new Set<string>()
+    for (const [ida, idb] of [
+      [10, 20],
+      [20, 10],
+    ] as const) {
+      const a = replica('A', ida)
+      const b = replica('B', idb)
+      const id = a.ws.createFile('n.md', text(H('0')))
+      sync(a, b)
+      a.ws.updateContent(id, { hash: H('b'), blob: H('b'), size: 9, mtime: 2, kind: 'binary' })
+      b.ws.updateContent(id, { hash: H('c'), size: 3, mtime: 3 })
+      sync(a, b)
+      const e = a.ws.get(id)!
+      expect(b.ws.get(id)).toEqual(e)
+      if (e.kind === 'binary')
+        expect([e.hash, e.blob, e.size, e.replaced]).toEqual([H('b'), H('b'), 9, [H('0')]])
+      else expect([e.hash, e.blob, e.size, e.replaced]).toEqual([H('c'), undefined, 3, [H('0')]])
+      seen.add(e.kind)
+    }
+    expect([...seen].sort()).toEqual(['binary', 'text'])
+  })
+
+  it('WS16 an entry written before the content value is read from its loose keys', () => {
+    const { a, b } = pair()
+    const id = a.ws.createFile('old.png', {
+      kind: 'binary',
+      hash: H('1'),
+      blob: H('1'),
+      size: 4,
+      mtime: 5,
+    })
+    a.doc.transact(() => {
+      const m = a.doc.getMap<Y.Map<unknown>>('files').get(id)!
+      m.delete('content')
+      m.set('hash', H('2'))
+      m.set('blob', H('2'))
+    })
+    a.doc.getMap('schema').set('version', 1)
+    sync(a, b)
+    expect(b.ws.get(id)).toMatchObject({ kind: 'binary', hash: H('2'), blob: H('2'), size: 4 })
+    // The next write upgrades the document and stores the content as one value.
+    b.ws.updateContent(id, { hash: H('3'), blob: H('3'), size: 1, mtime: 6 })
+    sync(a, b)
+    expect(a.ws.schemaVersion()).toBe(2)
+    expect(a.ws.get(id)).toMatchObject({ kind: 'binary', hash: H('3'), replaced: [H('2')] })
+    // Garbage in the content value falls back to the loose keys, never crashes.
+    a.doc.getMap<Y.Map<unknown>>('files').get(id)!.set('content', { kind: 'folder', hash: 7 })
+    expect(a.ws.get(id)).toMatchObject({ kind: 'binary', hash: H('3') })
   })
 
   it('WS13 conflicts recorded on one device are visible on another', () => {

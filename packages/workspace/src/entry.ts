@@ -8,6 +8,33 @@ export const MAX_REPLACED = 8
 const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d)
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
+/** The stored shape of an entry's `content` value (WS16). */
+export interface StoredContent {
+  kind: 'text' | 'binary'
+  hash?: string
+  blob?: string
+  size: number
+  mtime: number
+  replaced?: string[]
+}
+
+/** Reads a `content` value a peer wrote; anything malformed is ignored (the loose keys are used). */
+function readContent(v: unknown): StoredContent | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  const c = v as Record<string, unknown>
+  if (c.kind !== 'text' && c.kind !== 'binary') return undefined
+  return {
+    kind: c.kind,
+    hash: str(c.hash),
+    blob: str(c.blob),
+    size: num(c.size),
+    mtime: num(c.mtime),
+    replaced: Array.isArray(c.replaced)
+      ? (c.replaced as unknown[]).filter(isContentHash)
+      : undefined,
+  }
+}
+
 /** The result of reading one stored entry; `valid: false` entries never enter the path view. */
 export type ReadEntry =
   { valid: true; entry: FileEntry } | { valid: false; id: FileId; reason: string }
@@ -36,19 +63,22 @@ export function readEntry(id: FileId, value: unknown): ReadEntry {
     return { valid: false, id, reason: `unknown kind ${String(kind)}` }
   const parent = m.get('parent')
   if (typeof parent !== 'string') return { valid: false, id, reason: 'parent is not a string' }
-  const hash = m.get('hash')
-  const blob = m.get('blob')
-  const replaced = m.get('replaced')
+  // WS16: a file's content is one value (`content`), so concurrent writes keep one
+  // writer's kind, hash and blob together; entries written before it use the loose keys.
+  const c = kind === 'folder' ? undefined : readContent(m.get('content'))
+  const hash = c ? c.hash : m.get('hash')
+  const blob = c ? c.blob : m.get('blob')
+  const replaced = c ? c.replaced : m.get('replaced')
   return {
     valid: true,
     entry: {
       id,
       name,
       parent,
-      kind: kind as FileKind,
+      kind: c ? c.kind : (kind as FileKind),
       hash: isContentHash(hash) ? hash : undefined,
-      size: num(m.get('size')),
-      mtime: num(m.get('mtime')),
+      size: num(c ? c.size : m.get('size')),
+      mtime: num(c ? c.mtime : m.get('mtime')),
       blob: isContentHash(blob) ? blob : undefined,
       deleted: m.get('deleted') === true,
       deletedAt: typeof m.get('deletedAt') === 'number' ? num(m.get('deletedAt')) : undefined,

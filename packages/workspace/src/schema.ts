@@ -2,7 +2,7 @@ import type { Doc } from 'yjs'
 import type { ContentHash, DeviceId, FileId } from '@skein/core'
 
 /** Current WorkspaceCrdt schema version (stored in the `schema` map). */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /** Names of the top-level shared types of a workspace Y.Doc (DESIGN.md §2). */
 export const FILES_KEY = 'files'
@@ -37,7 +37,7 @@ export interface FileEntry {
   updatedBy: DeviceId | undefined
   /** Body-document generation: a client never merges a body whose gen differs. */
   gen: number
-  /** Binary content: the hashes this content replaced, newest first, as its writer knew them (WS15). */
+  /** The hashes this content replaced, newest first, as its writer knew them (WS15). */
   replaced?: ContentHash[]
 }
 
@@ -57,5 +57,10 @@ export interface ConflictRecord {
   resolved: boolean
 }
 
-/** Explicit migrations, keyed by the version they produce. */
-export const MIGRATIONS: ReadonlyMap<number, (doc: Doc) => void> = new Map()
+/**
+ * Explicit migrations, keyed by the version they produce. Version 2 (WS16) adds
+ * an entry's `content` value; entries without one are read from the loose keys,
+ * so nothing is rewritten — the version only stops version-1 replicas, which
+ * write the loose keys alone, from writing into the document.
+ */
+export const MIGRATIONS: ReadonlyMap<number, (doc: Doc) => void> = new Map([[2, () => {}]])

@@ -3,6 +3,7 @@ import * as Y from 'yjs'
 import type { SkeinError } from '@skein/core'
 import { type DeviceId, type FileId } from '@skein/core'
 import { WorkspaceCrdt } from './workspace-crdt.js'
+import { SCHEMA_VERSION } from './schema.js'
 import type { WorkspaceEvent } from './events.js'
 import { H, paths, replica, text } from './test-helpers.js'
 
@@ -25,7 +26,7 @@ describe('WorkspaceCrdt basics', () => {
     expect(ws.get(folder)?.kind).toBe('folder')
     expect(ws.children(folder).map((c) => ws.getPath(c))).toEqual(['notes/2026'])
     expect(ws.createFolder('notes')).toBe(folder)
-    expect(ws.schemaVersion()).toBe(1)
+    expect(ws.schemaVersion()).toBe(SCHEMA_VERSION)
   })
 
   it('WS2 a folder rename is one write and moves the whole subtree', () => {

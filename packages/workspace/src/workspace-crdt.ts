@@ -20,6 +20,7 @@ import { ConflictLog } from './conflicts.js'
 import {
   FILES_KEY,
   LOST_AND_FOUND_ID,
+  MIGRATIONS,
   SCHEMA_KEY,
   SCHEMA_VERSION,
   type ConflictRecord,
@@ -56,6 +57,22 @@ export interface ListedEntry extends FileEntry {
 }
 
 type Origin = WorkspaceOrigin | undefined
+
+/** The `content` value of a file entry (WS16): a plain object, undefined fields left out. */
+function contentValue(c: {
+  kind: 'text' | 'binary'
+  hash?: ContentHash
+  blob?: ContentHash
+  size: number
+  mtime: number
+  replaced?: readonly ContentHash[]
+}): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: c.kind, size: c.size, mtime: c.mtime }
+  if (c.hash !== undefined) out.hash = c.hash
+  if (c.kind === 'binary' && c.blob !== undefined) out.blob = c.blob
+  if (c.replaced && c.replaced.length > 0) out.replaced = [...c.replaced]
+  return out
+}
 
 function checkContent(meta: ContentMeta, where: string): void {
   const bad = (what: string) =>
@@ -180,7 +197,11 @@ export class WorkspaceCrdt {
     let result!: T
     this.doc.transact(
       () => {
-        if (v === undefined) this.doc.getMap(SCHEMA_KEY).set('version', SCHEMA_VERSION)
+        if (v === undefined || v < SCHEMA_VERSION) {
+          for (let to = (v ?? SCHEMA_VERSION) + 1; to <= SCHEMA_VERSION; to++)
+            MIGRATIONS.get(to)?.(this.doc)
+          this.doc.getMap(SCHEMA_KEY).set('version', SCHEMA_VERSION)
+        }
         result = fn()
       },
       origin ?? { source: 'ui', device: this.device },
@@ -275,6 +296,7 @@ export class WorkspaceCrdt {
         size: meta.size,
         mtime: meta.mtime,
         blob: meta.blob,
+        content: contentValue(meta),
         createdAt: now,
         createdBy: device,
         updatedBy: device,
@@ -362,25 +384,31 @@ export class WorkspaceCrdt {
     const m = this.entryMap(id, 'update')
     checkContent(meta, id)
     this.transact(origin, () => {
-      const prev = m.get('hash')
-      const kind = meta.kind ?? m.get('kind')
-      if (
-        kind === 'binary' &&
-        meta.hash !== undefined &&
-        isContentHash(prev) &&
-        prev !== meta.hash
-      ) {
-        // WS15: what this write replaced, so a device can tell a concurrent write from a later one.
-        const before = this.view.entries.get(id)?.replaced ?? []
-        const replaced = [prev, ...before.filter((h) => h !== prev && h !== meta.hash)]
-        m.set('replaced', replaced.slice(0, MAX_REPLACED))
-      }
-      if (meta.hash !== undefined) m.set('hash', meta.hash)
+      const cur = this.view.entries.get(id)
+      const prev = cur?.hash
+      const stored = m.get('kind')
+      const kind = stored === 'folder' ? 'folder' : (meta.kind ?? cur?.kind ?? 'text')
+      const hash = meta.hash ?? prev
+      // WS15: what this write replaced, so a device can tell a concurrent write from a later one.
+      const before = cur?.replaced ?? []
+      const replaced =
+        isContentHash(prev) && prev !== hash
+          ? [prev, ...before.filter((h) => h !== prev && h !== hash)].slice(0, MAX_REPLACED)
+          : before
+      const blob = meta.blob ?? (kind === 'binary' ? cur?.blob : undefined)
+      if (kind !== 'folder')
+        // WS16: kind, hash and blob are one value, so a concurrent write never mixes two writers'.
+        m.set(
+          'content',
+          contentValue({ kind, hash, blob, size: meta.size, mtime: meta.mtime, replaced }),
+        )
+      // The loose keys stay for readers of the DESIGN §2 fields.
+      if (kind === 'binary' && replaced.length > 0) m.set('replaced', replaced)
+      if (hash !== undefined) m.set('hash', hash)
       m.set('size', meta.size)
       m.set('mtime', meta.mtime)
       if (meta.blob !== undefined) m.set('blob', meta.blob)
-      if (meta.kind !== undefined && m.get('kind') !== meta.kind && m.get('kind') !== 'folder')
-        m.set('kind', meta.kind)
+      if (kind !== 'folder' && stored !== kind) m.set('kind', kind)
       m.set('updatedBy', meta.device ?? origin?.device ?? this.device)
     })
   }
@@ -521,7 +549,8 @@ export class WorkspaceCrdt {
         const id = ev.path[0] as FileId
         ids.add(id)
         const keys = (ev as Y.YMapEvent<unknown>).keysChanged
-        if (keys.has('hash') || keys.has('size') || keys.has('blob')) contentIds.add(id)
+        if (keys.has('content') || keys.has('hash') || keys.has('size') || keys.has('blob'))
+          contentIds.add(id)
       }
     }
     const changed = new Map<FileId, FileEntry | undefined>()

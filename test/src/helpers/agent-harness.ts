@@ -59,6 +59,24 @@ export function snapshot(root: string): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
 }
 
+/** Every file under `root` (`.skein` excluded) with its size and first bytes, for failure dumps. */
+function listing(root: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (dir: string) => {
+    for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${d.name}` : d.name
+      if (rel === '.skein') continue
+      if (d.isDirectory()) walk(rel)
+      else {
+        const bytes = readFileSync(join(root, rel))
+        out[rel] = `${bytes.length} B ${JSON.stringify(bytes.subarray(0, 40).toString('latin1'))}`
+      }
+    }
+  }
+  if (existsSync(root)) walk('')
+  return out
+}
+
 /** One agent under test with what it reported. */
 export interface TestAgent {
   name: string
@@ -130,7 +148,7 @@ export class AgentHarness {
   /** Creates a folder with `files` and starts an agent on it. */
   async agent(
     name: string,
-    files: Record<string, string> = {},
+    files: Record<string, string | Uint8Array> = {},
     opts: Partial<AgentOptions> = {},
     root?: string,
   ): Promise<TestAgent> {
@@ -178,7 +196,13 @@ export class AgentHarness {
     for (const t of this.agents)
       console.log(
         `--- agent ${t.name}`,
-        { errors: t.errors, issues: t.issues, conflicts: t.conflicts, status: t.agent.status() },
+        {
+          errors: t.errors,
+          issues: t.issues,
+          conflicts: t.conflicts,
+          status: t.agent.status(),
+          files: listing(t.root),
+        },
         t.log.join('\n'),
       )
   }
