@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isConflictCopyName } from '@skein/agent'
@@ -158,6 +158,22 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
       'pending cleared',
       () => a.agent.status().pendingFiles + b.agent.status().pendingFiles === 0,
     )
+  })
+
+  it('a file renamed offline, unchanged, leaves no pending record after reconnect', async () => {
+    // Chaos seed 1636334097: the offline pass recorded the new name as a pending
+    // create; the rename found on reconnect left it, and an agreed file never cleared it.
+    const { a, b } = await twoAgents()
+    renameSync(join(a.root, 'n.md'), join(a.root, 'r-n.md'))
+    await until('pending recorded', () => a.agent.status().pendingFiles > 0)
+    await h.startServer()
+    await until(
+      'rename on B',
+      () => readText(b.root, 'r-n.md') === NOTE && !existsSync(join(b.root, 'n.md')),
+    )
+    await a.agent.whenIdle()
+    await until('pending cleared', () => a.agent.status().pendingFiles === 0, 5_000)
+    expect(a.agent.status().pendingPaths).toEqual([])
   })
 
   it('markers policy writes git-style markers', async () => {

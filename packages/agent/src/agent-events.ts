@@ -7,6 +7,8 @@ export interface AgentStatus {
   connection: 'online' | 'offline'
   /** Files changed on disk but not yet folded into the workspace (offline edits). */
   pendingFiles: number
+  /** Paths of pending files (offline edits not merged yet), at most 100, sorted. */
+  pendingPaths: readonly string[]
   /** Unresolved conflicts recorded in the workspace. */
   conflicts: number
   /** When the agent last finished a sync pass with the server (ms), if ever. */

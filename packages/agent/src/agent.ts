@@ -40,6 +40,7 @@ export class Agent {
   private pausedReason: string | undefined
   private lastSync: number | undefined
   private pendingCount = 0
+  private pendingSample: string[] = []
   private wsSynced = false
   /** The workspace document synced on some earlier connection (a reconnect then subscribes afresh). */
   private wsEverSynced = false
@@ -78,6 +79,7 @@ export class Agent {
       state: this.state,
       connection: this.ctx?.online() ? 'online' : 'offline',
       pendingFiles: this.pendingCount,
+      pendingPaths: this.pendingSample,
       conflicts: this.ctx?.ws.conflicts().filter((c) => !c.resolved).length ?? 0,
       lastSync: this.lastSync,
       pausedReason: this.pausedReason,
@@ -166,6 +168,7 @@ export class Agent {
       ids: (ids) => remote.process(ids),
       after: async () => {
         this.pendingCount = store.pendingCount
+        this.pendingSample = store.pendingList(100)
         this.emit('status', this.status())
         this.emit('idle', undefined)
       },

@@ -242,6 +242,9 @@ export class FileSync {
           ctimeMs: disk.ctimeMs,
           ...(entry.kind === 'text' ? { gen: entry.gen } : {}),
         })
+      // Disk, base and workspace agree: a pending record left here (an offline
+      // pass's create under a name a rename then explained) has nothing to sync.
+      await ctx.store.deletePending(disk.path)
       return
     }
     if (entry.kind === 'binary' || disk.text === undefined || base?.kind === 'binary')

@@ -303,6 +303,9 @@ export class LocalChanges {
       ctx.opts.logger.debug('local rename', { from: old.path, to: p, by: byIno ? 'inode' : 'hash' })
       ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
       await ctx.store.putBase({ ...old, path: p, ino: f.ino })
+      // What an offline pass recorded under the old name (a delete) is this rename;
+      // an edit made with it shows as a changed hash below.
+      await ctx.store.deletePending(old.path)
       vanished.delete(old.fileId)
       this.missing.delete(old.fileId)
       if (f.hash !== old.hash) changed.push({ ...old, path: p })

@@ -214,6 +214,11 @@ export class StateStore {
   }
 
   /** How many paths have pending edits. */
+  /** The first `limit` pending paths, sorted. */
+  pendingList(limit: number): string[] {
+    return [...this.pendingPaths].sort().slice(0, limit)
+  }
+
   get pendingCount(): number {
     return this.pendingPaths.size
   }

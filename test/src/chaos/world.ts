@@ -263,7 +263,10 @@ export class ChaosWorld {
         const s = r.status
         if (s.state !== 'running') problems.push(`d${i} state ${s.state} ${s.pausedReason ?? ''}`)
         if (s.connection !== 'online') problems.push(`d${i} offline`)
-        if (s.pendingFiles > 0) problems.push(`d${i} has ${s.pendingFiles} pending files`)
+        if (s.pendingFiles > 0)
+          problems.push(
+            `d${i} has ${s.pendingFiles} pending files (${(s.pendingPaths ?? []).join(', ')})`,
+          )
       }
       trees = this.devices.map((d) => readTree(d.root))
       for (let i = 1; i < trees.length; i++) {
