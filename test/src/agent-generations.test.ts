@@ -118,3 +118,33 @@ describe('a body re-seeded under a new generation', () => {
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 })
+
+describe('a server that lost its data', () => {
+  let h: AgentHarness
+  afterEach(async (ctx) => h.cleanup(ctx))
+
+  it('gets every note and blob back from the devices, closed bodies included: a new device downloads all', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const files: Record<string, string | Uint8Array> = { 'img.bin': Buffer.from([1, 0, 2, 0]) }
+    for (let i = 0; i < 20; i++) files[`d/n${i}.md`] = `note ${i}\n`
+    // Bodies close after 200 ms idle: what a device holds after a quiet while.
+    const a = await h.agent('a', files, { bodyIdleMs: 200 })
+    await until('bodies closed on A', () => a.agent.status().openBodies === 0)
+    await a.agent.whenIdle()
+    await h.stopServer()
+    await until('A offline', () => a.agent.status().connection === 'offline')
+    h.wipeServerData()
+    await h.startServer()
+    await until('A online', () => a.agent.status().connection === 'online')
+    const c = await h.agent('c', {}, { bodyIdleMs: 200 })
+    const want = snapshot(a.root)
+    await until(
+      'everything on the new device',
+      () => JSON.stringify(snapshot(c.root)) === JSON.stringify(want),
+      30_000,
+    )
+    expect(a.issues.map((i) => i.message).join('\n')).toContain('lost its data')
+    expect([...a.errors, ...c.errors]).toEqual([])
+  })
+})

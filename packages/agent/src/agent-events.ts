@@ -50,6 +50,7 @@ export interface AgentIssue {
     | 'io'
     | 'refused-remote'
     | 'gen-mismatch'
+    | 'server-data-loss'
   message: string
 }
 

@@ -13,6 +13,7 @@ import { ChokidarWatcher } from './chokidar-watcher.js'
 import { createClientTransport } from './client-transport.js'
 import { DiskWriter } from './disk-writer.js'
 import { FileSync } from './file-sync.js'
+import { ServerReset } from './server-reset.js'
 import { loadIgnoreMatcher } from './ignore-rules.js'
 import { LocalChanges } from './local-changes.js'
 import { NativeWatcher } from './native-watcher.js'
@@ -156,6 +157,7 @@ export class Agent {
     }
     this.ctx = ctx
     const files = new FileSync(ctx)
+    const reset = new ServerReset(ctx)
     const local = new LocalChanges(ctx, files, (n, total) => this.guard(n, total))
     const remote = new RemoteChanges(ctx, files, local)
     queue.setHandlers({
@@ -169,6 +171,7 @@ export class Agent {
       after: async () => {
         this.pendingCount = store.pendingCount
         this.pendingSample = store.pendingList(100)
+        void reset.record().catch(() => undefined)
         this.emit('status', this.status())
         this.emit('idle', undefined)
       },
@@ -216,6 +219,7 @@ export class Agent {
       firstSync()
       this.emit('status', this.status())
       queue.touchAll() // reconnect: fold in pending edits three-way
+      void reset.check().catch((err: unknown) => this.emit('error', err as Error))
     }
     this.cleanups.push(
       transport.onConnection((up) => {

@@ -165,6 +165,10 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
       const st = await downloadBlob(target(workspace, hash))
       return st === undefined ? undefined : readAll(st)
     },
+    async feedHead(workspace) {
+      return (await client.changes(workspace, Number.MAX_SAFE_INTEGER, 1)).head
+    },
+    knownHead: (workspace) => client.knownHead(workspace),
     async close() {
       if (timer) clearInterval(timer)
       offStatus()

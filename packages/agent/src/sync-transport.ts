@@ -31,6 +31,14 @@ export interface SyncTransport {
   putBlob(workspace: string, hash: string, bytes: Uint8Array): Promise<void>
   /** Downloads a blob, or undefined when the server has none under that hash. */
   getBlob(workspace: string, hash: string): Promise<Uint8Array | undefined>
+  /**
+   * The workspace's change-feed head (the sequence of its latest stored update).
+   * It only grows on a server that keeps its data; optional (the agent then
+   * cannot tell a server that lost its data).
+   */
+  feedHead?(workspace: string): Promise<number>
+  /** The latest feed sequence seen without asking (acks of this device's writes); optional. */
+  knownHead?(workspace: string): number | undefined
   /** Closes every session and the connection. */
   close(): Promise<void>
 }

@@ -117,6 +117,14 @@ export class SyncClient implements HandleHost {
     return handle
   }
 
+  /**
+   * The latest change-feed sequence of `workspace` this client saw (the feed's
+   * head at the last reconnect, then the acks of its own writes), if any.
+   */
+  knownHead(workspace: string): number | undefined {
+    return this.heads.get(workspace)
+  }
+
   /** Documents of `workspace` changed after `since` (the change feed, for the device agent). */
   changes(workspace: string, since: number, limit = 1000): Promise<ChangePage> {
     if (typeof workspace !== 'string' || !parseDocName(workspace) || workspace.includes('/')) {
