@@ -158,6 +158,10 @@ export class Agent {
     this.ctx = ctx
     const files = new FileSync(ctx)
     const reset = new ServerReset(ctx)
+    // The acked head moves with this device's writes, not with its passes: look every second.
+    const headTimer = setInterval(() => void reset.record().catch(() => undefined), 1_000)
+    headTimer.unref()
+    this.cleanups.push(() => clearInterval(headTimer))
     const local = new LocalChanges(ctx, files, (n, total) => this.guard(n, total))
     const remote = new RemoteChanges(ctx, files, local)
     queue.setHandlers({
@@ -171,7 +175,6 @@ export class Agent {
       after: async () => {
         this.pendingCount = store.pendingCount
         this.pendingSample = store.pendingList(100)
-        void reset.record().catch(() => undefined)
         this.emit('status', this.status())
         this.emit('idle', undefined)
       },
@@ -224,6 +227,7 @@ export class Agent {
     this.cleanups.push(
       transport.onConnection((up) => {
         if (!up) {
+          void reset.record().catch(() => undefined)
           this.wsSynced = false
           ctx.bodies.suspend()
           this.emit('status', this.status())

@@ -26,15 +26,20 @@ export class ServerReset {
     const head = await this.head()
     if (head === undefined) return
     const seen = await this.ctx.store.getMeta<number>(HEAD_KEY)
+    this.ctx.opts.logger.debug('feed head on connect', { head, seen })
     if (typeof seen === 'number' && head < seen) await this.giveBack(seen, head)
     await this.ctx.store.setMeta(HEAD_KEY, head)
     this.recorded = head
   }
 
-  /** Records the latest head this device's writes were acknowledged at, so a later loss is seen. */
+  /**
+   * Records the latest head this device's writes were acknowledged at, so a later
+   * loss is seen. Only ever raises the record: a head read off a server that lost
+   * its data is lower and changes nothing until `check()` has compared it.
+   */
   async record(): Promise<void> {
     const { ctx } = this
-    const head = ctx.transport.connected ? ctx.transport.knownHead?.(ctx.opts.workspace) : undefined
+    const head = ctx.transport.knownHead?.(ctx.opts.workspace)
     if (head === undefined || head <= this.recorded) return
     this.recorded = head
     const seen = await ctx.store.getMeta<number>(HEAD_KEY)

@@ -292,10 +292,6 @@ export class WorkspaceCrdt {
         name: segs[segs.length - 1],
         parent,
         kind: meta.kind,
-        hash: meta.hash,
-        size: meta.size,
-        mtime: meta.mtime,
-        blob: meta.blob,
         content: contentValue(meta),
         createdAt: now,
         createdBy: device,
@@ -389,26 +385,29 @@ export class WorkspaceCrdt {
       const stored = m.get('kind')
       const kind = stored === 'folder' ? 'folder' : (meta.kind ?? cur?.kind ?? 'text')
       const hash = meta.hash ?? prev
-      // WS15: what this write replaced, so a device can tell a concurrent write from a later one.
+      // WS15: what this write replaced, so a device can tell a concurrent write from a later
+      // one. Text keeps only the version it replaced (notes change often; the list is for
+      // a binary device whose version a text write may have replaced unseen).
+      const keep = kind === 'binary' ? MAX_REPLACED : 1
       const before = cur?.replaced ?? []
       const replaced =
         isContentHash(prev) && prev !== hash
-          ? [prev, ...before.filter((h) => h !== prev && h !== hash)].slice(0, MAX_REPLACED)
-          : before
+          ? [prev, ...before.filter((h) => h !== prev && h !== hash)].slice(0, keep)
+          : before.slice(0, keep)
       const blob = meta.blob ?? (kind === 'binary' ? cur?.blob : undefined)
-      if (kind !== 'folder')
+      if (kind === 'folder') {
+        // A folder has no content value; what it was given stays in the loose keys.
+        if (hash !== undefined) m.set('hash', hash)
+        m.set('size', meta.size)
+        m.set('mtime', meta.mtime)
+      } else {
         // WS16: kind, hash and blob are one value, so a concurrent write never mixes two writers'.
         m.set(
           'content',
           contentValue({ kind, hash, blob, size: meta.size, mtime: meta.mtime, replaced }),
         )
-      // The loose keys stay for readers of the DESIGN §2 fields.
-      if (kind === 'binary' && replaced.length > 0) m.set('replaced', replaced)
-      if (hash !== undefined) m.set('hash', hash)
-      m.set('size', meta.size)
-      m.set('mtime', meta.mtime)
-      if (meta.blob !== undefined) m.set('blob', meta.blob)
-      if (kind !== 'folder' && stored !== kind) m.set('kind', kind)
+        if (stored !== kind) m.set('kind', kind)
+      }
       m.set('updatedBy', meta.device ?? origin?.device ?? this.device)
     })
   }
