@@ -207,8 +207,19 @@ export class LocalChanges {
     const { ctx } = this
     this.admit(view)
     // A file created (or renamed) offline that is gone again has nothing left to sync.
-    for (const p of ctx.store.pendingPathsUnder(paths.includes('') ? [''] : paths))
+    for (const p of ctx.store.pendingPathsUnder(paths.includes('') ? [''] : paths)) {
       if (!view.files.has(p) && !ctx.store.baseByPath(p)) await ctx.store.deletePending(p)
+      // Online, a file equal to its base and to the workspace has nothing pending
+      // (e.g. a record an offline pass left for a rename found later).
+      const b = ctx.store.baseByPath(p)
+      if (
+        ctx.online() &&
+        b?.path === p &&
+        view.files.get(p)?.hash === b.hash &&
+        ctx.ws.get(b.fileId)?.hash === b.hash
+      )
+        await ctx.store.deletePending(p)
+    }
     const seen = new Set<FileId>()
     const changed: BaseRecord[] = []
     const vanished = new Map<FileId, BaseRecord>()
@@ -383,7 +394,19 @@ export class LocalChanges {
         ...(b.path === from ? { ino: lstatSafe(join(ctx.opts.root, to)) } : {}),
       }))
     await ctx.store.putBases(recs)
+    await this.movePending(from, to)
+  }
+
+  /**
+   * Moves pending records with a rename and looks at their new paths again: a
+   * record moved after its file's last pass would otherwise wait for a pass
+   * that may never come (chaos seed 444443959).
+   */
+  async movePending(from: string, to: string): Promise<void> {
+    const { ctx } = this
+    const had = ctx.store.pendingPathsUnder([from]).length > 0
     await ctx.store.movePending(from, to)
+    if (had) ctx.requeuePaths([to], 0)
   }
 }
 

@@ -211,7 +211,7 @@ export class RemoteChanges {
     if (isDir) await this.local.rewritePrefix(base.path, to)
     else {
       await ctx.store.putBase({ ...base, path: to })
-      await ctx.store.movePending(base.path, to)
+      await this.local.movePending(base.path, to)
     }
     ctx.writer.ownWrites.forget(base.path)
     // An entry waiting for the path this one left (see FileSync.syncFile) can have it now.

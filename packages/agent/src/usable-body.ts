@@ -2,7 +2,7 @@ import type { FileEntry } from '@skein/workspace'
 import { bodyGen } from './body-docs.js'
 import type { Body } from './body-docs.js'
 import type { AgentContext } from './agent-context.js'
-import { EMPTY_HASH } from './disk-file.js'
+import { EMPTY_HASH, readDiskFile } from './disk-file.js'
 
 /** How long a pass waits for a body to sync before renewing its subscription / retrying later. */
 export const BODY_SYNC_WAIT_MS = 5_000
@@ -47,7 +47,41 @@ export async function usableBody(
     body.text.length === 0 &&
     entry.hash !== undefined &&
     entry.hash !== EMPTY_HASH
-  )
+  ) {
+    // Synced and still empty on the server, and this device created it: the agent
+    // was killed between creating the entry and sending its text (chaos seed 1078968329).
+    if (entry.createdBy === ctx.device && ctx.online())
+      return interruptedCreate(ctx, entry, path, body)
     return undefined // not arrived yet: a remote update to the body triggers another pass
+  }
   return body
+}
+
+/**
+ * An entry this device created whose text never reached the server (nobody else
+ * may seed it: other devices wait for it). The text comes from the file, which
+ * is still here; without the file the entry is an empty shell nobody can fill,
+ * and it is removed so no device waits for it forever.
+ */
+function interruptedCreate(
+  ctx: AgentContext,
+  entry: FileEntry,
+  path: string,
+  body: Body,
+): Body | undefined {
+  const disk = readDiskFile(ctx.opts.root, path, ctx.opts.maxTextBytes)
+  if (disk?.text !== undefined) {
+    ctx.opts.logger.info('seeding the text of a note whose creation was interrupted', { path })
+    ctx.bodies.seed(body, entry.gen, disk.text)
+    return body
+  }
+  if (!disk && ctx.store.getBase(entry.id) === undefined) {
+    ctx.issue({
+      path,
+      kind: 'io',
+      message: `${path} was created on this device but its text never left it (the agent stopped in between), and the file is gone; removed its empty entry so other devices stop waiting for it.`,
+    })
+    ctx.ws.delete(entry.id, ctx.device, ctx.origin)
+  }
+  return undefined
 }

@@ -5,7 +5,12 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { DeviceId } from '@skein/core'
+import { sha256HexSync } from '@skein/core/node'
+import { WorkspaceCrdt } from '@skein/workspace'
 import { AgentHarness, readText, until } from '../helpers/agent-harness.js'
+import { newClient, waitFor } from '../helpers/server-helpers.js'
 
 describe('chaos regressions', () => {
   let h: AgentHarness
@@ -49,5 +54,42 @@ describe('chaos regressions', () => {
     await until('the binary flip.md on B', () => readFileSync(join(b.root, 'flip.md')).equals(bin))
     const entry = b.agent.workspaceCrdt?.list().find((e) => e.name === 'flip.md')
     expect(entry?.kind).toBe('binary')
+  })
+
+  // seed 1078968329: an agent killed between creating a note's entry and sending its text
+  // left an entry every device waited for forever ("in crdt, missing in folders").
+  it('a note whose creation was interrupted is completed from the file, or removed when the file is gone', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const text = 'written before the crash\n'
+    // What the killed agent left on the server: entries by device a, no body text.
+    const client = newClient(h.url)
+    try {
+      const doc = new Y.Doc()
+      const handle = client.open(h.workspace, doc)
+      await handle.whenSynced
+      const ws = new WorkspaceCrdt(doc, { device: 'a' as DeviceId })
+      const meta = { kind: 'text' as const, size: 9, mtime: Date.now() }
+      ws.createFile('kept.md', { ...meta, hash: sha256HexSync(text) })
+      ws.createFile('gone.md', { ...meta, hash: sha256HexSync('lost\n') })
+      await waitFor(() => handle.unsyncedChanges === 0, 'the entries to be stored')
+    } finally {
+      client.close()
+    }
+    // Device a restarts with the one file it still has.
+    const a = await h.agent('a', { 'kept.md': text })
+    const b = await h.agent('b')
+    await until('the interrupted note on B', () => readText(b.root, 'kept.md') === text)
+    await until('the empty entry removed', () => {
+      const e = b.agent
+        .workspaceCrdt!.list({ includeDeleted: true })
+        .find((x) => x.name === 'gone.md')
+      return e?.deleted === true
+    })
+    expect(readText(b.root, 'gone.md')).toBeUndefined()
+    expect(a.issues.map((i) => i.message).join('\n')).toContain(
+      'gone.md was created on this device',
+    )
+    expect([...a.errors, ...b.errors]).toEqual([])
   })
 })
