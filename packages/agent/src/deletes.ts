@@ -74,7 +74,12 @@ export class Deletes {
   ): Promise<void> {
     const { ctx } = this
     if (!base) return
-    if (disk && (disk.hash !== base.hash || (await this.editedSinceDelete(entry, disk.path)))) {
+    if (
+      disk &&
+      (disk.hash !== base.hash ||
+        concurrentEdit(entry) ||
+        (await this.editedSinceDelete(entry, disk.path)))
+    ) {
       if (!ctx.online()) return this.files.pending(disk, base)
       ctx.ws.restore(entry.id, ctx.origin)
       ctx.conflict({
@@ -113,4 +118,15 @@ export class Deletes {
     const waiting = ctx.ws.findByPath(base.path.normalize('NFC'))
     if (waiting !== undefined && waiting !== entry.id) ctx.requeue(waiting)
   }
+}
+
+/**
+ * The entry's content changed after the delete saw it (WS17): an edit written
+ * concurrently with the delete — often this device's own, folded just before
+ * the delete arrived, so disk and base agree. The edit wins.
+ */
+function concurrentEdit(entry: FileEntry): boolean {
+  return (
+    entry.deletedHash !== undefined && entry.hash !== undefined && entry.hash !== entry.deletedHash
+  )
 }

@@ -200,6 +200,23 @@ describe('concurrent cases', () => {
     expect([...seen].sort()).toEqual(['binary', 'text'])
   })
 
+  it('WS17 a delete records the hash it saw; a concurrent content write shows as a different hash', () => {
+    const { a, b } = pair()
+    const id = a.ws.createFile('n.md', text(H('1')))
+    sync(a, b)
+    a.ws.delete(id)
+    b.ws.updateContent(id, { hash: H('2'), size: 2, mtime: 2 })
+    sync(a, b)
+    const e = b.ws.get(id)!
+    expect(a.ws.get(id)).toEqual(e)
+    expect([e.deleted, e.deletedHash, e.hash]).toEqual([true, H('1'), H('2')])
+    // A delete that saw the latest content: the hashes agree. Restore clears it.
+    b.ws.restore(id)
+    expect(b.ws.get(id)?.deletedHash).toBeUndefined()
+    b.ws.delete(id)
+    expect(b.ws.get(id)?.deletedHash).toBe(H('2'))
+  })
+
   it('WS16 an entry written before the content value is read from its loose keys', () => {
     const { a, b } = pair()
     const id = a.ws.createFile('old.png', {

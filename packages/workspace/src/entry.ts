@@ -1,5 +1,11 @@
 import * as Y from 'yjs'
-import { isContentHash, normalizeName, type DeviceId, type FileId } from '@skein/core'
+import {
+  isContentHash,
+  normalizeName,
+  type ContentHash,
+  type DeviceId,
+  type FileId,
+} from '@skein/core'
 import { FILE_KINDS, type FileEntry, type FileKind } from './schema.js'
 
 /** How many replaced hashes a binary entry keeps (WS15). */
@@ -83,6 +89,9 @@ export function readEntry(id: FileId, value: unknown): ReadEntry {
       deleted: m.get('deleted') === true,
       deletedAt: typeof m.get('deletedAt') === 'number' ? num(m.get('deletedAt')) : undefined,
       deletedBy: str(m.get('deletedBy')) as DeviceId | undefined,
+      ...(isContentHash(m.get('deletedHash'))
+        ? { deletedHash: m.get('deletedHash') as ContentHash }
+        : {}),
       createdAt: num(m.get('createdAt')),
       createdBy: str(m.get('createdBy')) as DeviceId | undefined,
       updatedBy: str(m.get('updatedBy')) as DeviceId | undefined,

@@ -32,6 +32,8 @@ export interface FileEntry {
   deleted: boolean
   deletedAt: number | undefined
   deletedBy: DeviceId | undefined
+  /** A deleted file: the content hash its delete saw (WS17); a different `hash` is an edit the delete did not see. */
+  deletedHash?: ContentHash
   createdAt: number
   createdBy: DeviceId | undefined
   updatedBy: DeviceId | undefined

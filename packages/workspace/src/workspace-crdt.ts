@@ -435,6 +435,8 @@ export class WorkspaceCrdt {
         m.set('deleted', true)
         m.set('deletedAt', at)
         m.set('deletedBy', by)
+        // WS17: the content this delete saw; a concurrent content write shows as a different hash.
+        if (e.kind !== 'folder' && e.hash !== undefined) m.set('deletedHash', e.hash)
         stack.push(...this.view.childrenOf(cur))
       }
     })
@@ -454,6 +456,7 @@ export class WorkspaceCrdt {
         m.set('deleted', false)
         m.delete('deletedAt')
         m.delete('deletedBy')
+        m.delete('deletedHash')
       }
       for (let cur = target?.parent; cur; cur = this.view.entries.get(cur as FileId)?.parent) {
         if (cur === id) break

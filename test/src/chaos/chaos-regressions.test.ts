@@ -92,4 +92,48 @@ describe('chaos regressions', () => {
     )
     expect([...a.errors, ...b.errors]).toEqual([])
   })
+
+  // seed 1476710841: an edit folded just before a concurrent delete arrived (disk = base on
+  // the editing device) was trashed: the deleting device had not recorded which text it saw.
+  it('an edit made concurrently with a delete wins even when the deleter left no trace in the body', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const b = await h.agent('b', { 'n.md': 'line 1\n' })
+    await until(
+      'n.md in the workspace',
+      () => b.agent.workspaceCrdt?.findByPath('n.md') !== undefined,
+    )
+    await b.agent.whenIdle()
+    // Another device syncs the workspace, goes offline and deletes the note there.
+    const doc = new Y.Doc()
+    const first = newClient(h.url)
+    await first.open(h.workspace, doc).whenSynced
+    first.close()
+    const ws = new WorkspaceCrdt(doc, { device: 'deleter' as DeviceId })
+    const id = ws.findByPath('n.md')!
+    ws.delete(id)
+    // Meanwhile B edits the note, online: folded, base and disk agree.
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nedited on B\n')
+    await until('the edit in the workspace', () => b.agent.workspaceCrdt?.get(id)?.size === 19)
+    await b.agent.whenIdle()
+    // The deleter comes back: its delete meets B's edit.
+    const again = newClient(h.url)
+    try {
+      const handle = again.open(h.workspace, doc)
+      await handle.whenSynced
+      await waitFor(() => handle.unsyncedChanges === 0, 'the delete to be stored')
+      await until(
+        'the delete seen by B',
+        () =>
+          b.agent.workspaceCrdt?.get(id)?.deletedHash !== undefined ||
+          b.agent.workspaceCrdt?.get(id)?.deleted === false,
+      )
+      await b.agent.whenIdle()
+      await until('the edit restored', () => b.agent.workspaceCrdt?.get(id)?.deleted === false)
+      expect(readText(b.root, 'n.md')).toBe('line 1\nedited on B\n')
+      await until('the restore reaches the deleter', () => ws.get(id)?.deleted === false)
+    } finally {
+      again.close()
+    }
+  })
 })
