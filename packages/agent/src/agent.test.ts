@@ -15,6 +15,7 @@ import { Agent } from './agent.js'
 import { MemoryHub } from './memory-transport.js'
 import type { MemoryTransport } from './memory-transport.js'
 import type { AgentOptions } from './agent-options.js'
+import type { SyncTransport } from './sync-transport.js'
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms
@@ -117,5 +118,51 @@ describe('Agent over an in-process hub (agent logic alone)', () => {
       )
     })
     expect(readdirSync(a.root).filter((f) => f.startsWith('pic')).length).toBe(2)
+  })
+
+  it('a body whose updates were never acknowledged is sent after a restart, though its file did not change', async () => {
+    n++
+    const h = new MemoryHub()
+    // A's note bodies never reach the hub: a link that drops every body frame, no acks.
+    const lossy = (t: MemoryTransport): SyncTransport => ({
+      get connected() {
+        return t.connected
+      },
+      onConnection: (cb) => t.onConnection(cb),
+      putBlob: (w, hash, bytes) => t.putBlob(w, hash, bytes),
+      getBlob: (w, hash) => t.getBlob(w, hash),
+      close: () => t.close(),
+      open: (room, doc) =>
+        room.includes('/')
+          ? {
+              synced: () => Promise.resolve(),
+              flushed: () => new Promise<void>(() => {}),
+              settled: () => false,
+              close: () => {},
+            }
+          : t.open(room, doc),
+    })
+    const a1 = await make('a', {}, { transport: lossy(h.connect()) }, h)
+    writeFileSync(join(a1.root, 'n.md'), 'written on A\n')
+    await until(
+      'the entry in the workspace',
+      () => a1.agent.workspaceCrdt?.findByPath('n.md') !== undefined,
+    )
+    await a1.agent.whenIdle()
+    await a1.agent.stop()
+    agents.splice(agents.indexOf(a1.agent), 1)
+    // Restarted on a good link: nothing changed on disk, yet the body goes out.
+    const a2 = new Agent({
+      root: a1.root,
+      workspace: `w${n}`,
+      device: 'a',
+      transport: h.connect(),
+      debounceMs: 10,
+      rescanIntervalMs: 0,
+    })
+    agents.push(a2)
+    await a2.start()
+    const b = await make('b', {}, {}, h)
+    await until('the note on B', () => read(b.root, 'n.md') === 'written on A\n')
   })
 })

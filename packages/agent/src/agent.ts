@@ -158,6 +158,7 @@ export class Agent {
     this.ctx = ctx
     const files = new FileSync(ctx)
     const reset = new ServerReset(ctx)
+    let resent = false
     // The acked head moves with this device's writes, not with its passes: look every second.
     const headTimer = setInterval(() => void reset.record().catch(() => undefined), 1_000)
     headTimer.unref()
@@ -220,6 +221,17 @@ export class Agent {
       this.wsEverSynced = true
       ctx.bodies.resume()
       firstSync()
+      if (!resent) {
+        // Updates a previous run persisted but never got acknowledged: send them.
+        resent = true
+        void ctx.bodies
+          .resendUnsent()
+          .then(
+            (n) =>
+              n > 0 && o.logger.info('sending bodies a previous run left unsent', { count: n }),
+          )
+          .catch((err: unknown) => this.emit('error', err as Error))
+      }
       this.emit('status', this.status())
       queue.touchAll() // reconnect: fold in pending edits three-way
       void reset.check().catch((err: unknown) => this.emit('error', err as Error))

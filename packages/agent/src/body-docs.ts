@@ -42,6 +42,8 @@ export class BodyDocs {
    * as it is, without encoding the document again; null means "encode".
    */
   private readonly dirty = new Map<FileId, Uint8Array[] | null>()
+  /** Bodies marked in the state store as holding updates the server has not acknowledged. */
+  private readonly marked = new Set<FileId>()
   /** Open bodies with nothing (or only a stale generation) persisted. */
   private readonly persistedEmpty = new Set<FileId>()
   private saveTimer: NodeJS.Timeout | undefined
@@ -213,15 +215,40 @@ export class BodyDocs {
     this.saveTimer ??= setTimeout(() => void this.saveDirty().catch(() => {}), 200)
   }
 
+  /** Persists every changed body now (before a base that relies on it is written). */
+  async saveNow(): Promise<void> {
+    if (this.dirty.size > 0) await this.saveDirty()
+  }
+
+  /**
+   * Opens the bodies a previous run left with updates the server never
+   * acknowledged (marked when persisted), so those updates are sent: a body
+   * stays closed after a restart until its file changes. Returns how many.
+   */
+  async resendUnsent(): Promise<number> {
+    const ids = (await this.store.unsentIds()) as FileId[]
+    for (const id of ids) this.marked.add(id)
+    const live = ids.filter((id) => this.genOf(id) !== undefined)
+    const gone = ids.filter((id) => this.genOf(id) === undefined)
+    if (gone.length > 0) {
+      await this.store.clearUnsent(gone)
+      for (const id of gone) this.marked.delete(id)
+    }
+    for (let i = 0; i < live.length; i += 500) await this.openMany(live.slice(i, i + 500))
+    return live.length
+  }
+
   /** Persists every changed body in one write batch. */
   private async saveDirty(): Promise<void> {
     if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = undefined
     const docs: [string, Uint8Array][] = []
     const ids: FileId[] = []
+    const unsent: FileId[] = []
     for (const [id, updates] of this.dirty) {
       const b = this.bodies.get(id)
       if (!b) continue
+      if (!b.session.settled() && !this.marked.has(id)) unsent.push(id)
       const { pendingStructs, pendingDs } = b.doc.store
       const whole = updates?.length === 1 && pendingStructs === null && pendingDs === null
       docs.push([b.room, whole ? (updates[0] as Uint8Array) : Y.encodeStateAsUpdate(b.doc)])
@@ -230,6 +257,9 @@ export class BodyDocs {
     }
     this.dirty.clear()
     try {
+      // The mark first: a mark without the state only reopens a body for nothing.
+      await this.store.markUnsent(unsent)
+      for (const id of unsent) this.marked.add(id)
       await this.store.saveDocs(docs)
     } catch (err) {
       for (const id of ids) if (!this.dirty.has(id)) this.dirty.set(id, null)
@@ -255,6 +285,7 @@ export class BodyDocs {
   close(fileId: FileId): void {
     const b = this.bodies.get(fileId)
     if (!b) return
+    this.unmarkIfSent(fileId, b)
     b.session.close()
     b.doc.destroy()
     this.bodies.delete(fileId)
@@ -268,10 +299,19 @@ export class BodyDocs {
     // What is not dirty is persisted already.
     await this.saveDirty()
     const all = [...this.bodies.values()]
+    const sent = all.filter((b) => this.marked.has(b.fileId) && b.session.settled())
+    await this.store.clearUnsent(sent.map((b) => b.fileId)).catch(() => undefined)
     for (const b of all) {
       b.session.close()
       b.doc.destroy()
     }
     this.bodies.clear()
+  }
+
+  /** A closing body whose updates the server acknowledged loses its unsent mark. */
+  private unmarkIfSent(fileId: FileId, b: Body): void {
+    if (!this.marked.has(fileId) || !b.session.settled()) return
+    this.marked.delete(fileId)
+    void this.store.clearUnsent([fileId]).catch(() => undefined)
   }
 }

@@ -105,6 +105,9 @@ export class FileSync {
       ...(kind === 'text' && disk.text !== undefined ? { text: disk.text } : {}),
       ...(gen === undefined ? {} : { gen }),
     }
+    // The body first: a base durable before the text it agrees with would, after a
+    // crash, make the disk look unchanged while the body lacks the edit.
+    await this.ctx.bodies.saveNow()
     await this.ctx.store.putBase(rec)
     await this.ctx.store.deletePending(disk.path)
   }
@@ -191,6 +194,7 @@ export class FileSync {
         gen,
       }
     })
+    await ctx.bodies.saveNow() // the seeded texts before the bases that say they are synced
     await ctx.store.putBases(recs)
     for (const r of recs) await ctx.store.deletePending(r.path)
   }

@@ -40,6 +40,7 @@ export class StateStore {
   private readonly trash: Sub<TrashRecord>
   private readonly docs: Sub<string>
   private readonly meta: Sub<unknown>
+  private readonly unsent: Sub<number>
 
   private constructor(root: string) {
     this.root = root
@@ -52,6 +53,7 @@ export class StateStore {
     this.trash = openSub<TrashRecord>(this.db, 'trash')
     this.docs = openSub<string>(this.db, 'doc')
     this.meta = openSub<unknown>(this.db, 'meta')
+    this.unsent = openSub<number>(this.db, 'unsent')
   }
 
   /** Opens (creating if needed) the state of the workspace folder `root`. */
@@ -347,6 +349,31 @@ export class StateStore {
         value: Buffer.from(u).toString('base64'),
       })),
     )
+  }
+
+  /**
+   * Marks bodies whose local updates the server has not acknowledged yet: a
+   * restart opens them again so those updates are sent (a closed body is not).
+   */
+  async markUnsent(fileIds: readonly string[]): Promise<void> {
+    if (fileIds.length === 0) return
+    await this.unsent.batch(
+      fileIds.map((key) => ({ type: 'put' as const, key, value: 1 })),
+      DURABLE,
+    )
+  }
+
+  /** Clears the marks of bodies the server acknowledged. */
+  async clearUnsent(fileIds: readonly string[]): Promise<void> {
+    if (fileIds.length === 0) return
+    await this.unsent.batch(fileIds.map((key) => ({ type: 'del' as const, key })))
+  }
+
+  /** Every marked body. */
+  async unsentIds(): Promise<string[]> {
+    const out: string[] = []
+    for await (const key of this.unsent.keys()) out.push(key)
+    return out
   }
 
   /** A stored document state, or undefined. */
