@@ -13,6 +13,8 @@ import { RateLimiter } from './rate-limiter.js'
 import type { RoomManager } from './room-manager.js'
 import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
+import { flushAtTurnEnd } from './write-batch.js'
+import type { Flushable } from './write-batch.js'
 
 /** Server parts a connection uses. */
 export interface ConnectionContext {
@@ -30,13 +32,14 @@ const BINARY = { binary: true } as const
 type Corkable = { cork(): void; uncork(): void }
 
 /** Base of a live WebSocket connection. */
-export abstract class Connection implements Peer {
+export abstract class Connection implements Peer, Flushable {
   readonly id = nextId++
   access: Access | undefined
   alive = true
   closed = false
   protected readonly queue: SerialQueue
   private readonly limiter: RateLimiter
+  /** The socket while corked until the end of the turn (see write-batch.ts). */
   private corked: Corkable | undefined
   readonly awarenessLimiter: RateLimiter
 
@@ -94,12 +97,6 @@ export abstract class Connection implements Peer {
     this.ws.send(data, BINARY)
   }
 
-  private readonly uncork = (): void => {
-    const socket = this.corked
-    this.corked = undefined
-    socket?.uncork()
-  }
-
   abstract send(out: Outgoing): void
 
   /**
@@ -122,12 +119,19 @@ export abstract class Connection implements Peer {
     socket.write(wire)
   }
 
-  /** Frames sent while one batch of incoming frames is handled leave in one write (one syscall): cork until the microtask queue runs. */
+  /** Frames sent during one event-loop turn leave in one write (see write-batch.ts). */
   private cork(socket: Corkable): void {
     if (this.corked) return
     this.corked = socket
     socket.cork()
-    queueMicrotask(this.uncork)
+    flushAtTurnEnd(this)
+  }
+
+  /** Sends what was written since the socket was corked. */
+  flushWrites(): void {
+    const socket = this.corked
+    this.corked = undefined
+    socket?.uncork()
   }
 
   abstract ack(doc: string, count: number, seq: number): void

@@ -54,6 +54,14 @@ export interface SyncServerOptions {
   evictAfterMs: number
   /** Stored updates per document before they are compacted into one; default 200. */
   compactAfterUpdates: number
+  /**
+   * Least time between two store commits of one document; default 10 ms. A write
+   * arriving later than that after the last commit is stored at the end of its
+   * event-loop turn; writes arriving faster share one commit (and each writer one
+   * ack), which caps a busy document at ~100 commits/s. Broadcasts never wait for
+   * it; acks do (they still follow the durable write). 0 commits every turn.
+   */
+  storeIntervalMs: number
   /** Browser `Origin`s allowed to connect; empty allows any (non-browser clients send none). */
   allowedOrigins: readonly string[]
   /** Time graceful `close()` waits for writes to finish before giving up; default 10 s. */
@@ -87,6 +95,7 @@ export const DEFAULT_SYNC_SERVER_OPTIONS: SyncServerOptions = {
   maxBufferedBytes: 16 * 1024 * 1024,
   evictAfterMs: 30_000,
   compactAfterUpdates: 200,
+  storeIntervalMs: 10,
   allowedOrigins: [],
   shutdownTimeoutMs: 10_000,
   logger: noopLogger,

@@ -22,6 +22,8 @@ export interface RoomDeps {
   logger: Logger
   compactAfterUpdates: number
   maxAwarenessBytes: number
+  /** Least time between two store commits (`SyncServerOptions.storeIntervalMs`); default 0. */
+  storeIntervalMs?: number
 }
 
 type Job = { update: Uint8Array } | { peer: Peer; count: number }
@@ -47,6 +49,8 @@ export class Room {
   private readonly peers = new Map<Peer, { writes: number }>()
   private queue: Job[] = []
   private flushing: Promise<void> | undefined
+  /** When the last store commit started (performance.now()). */
+  private lastCommit = -Infinity
   private appendsSinceCompact = 0
   /** Bytes appended since the last compaction, and the size of the last compacted state. */
   private bytesSinceCompact = 0
@@ -211,13 +215,21 @@ export class Room {
     for (const peer of this.peers.keys()) if (peer !== except) peer.send(out)
   }
 
+  /**
+   * Schedules storing the queued writes: at the end of this event-loop turn (so
+   * the writes of every message the turn handled share one group commit), but
+   * not sooner than `storeIntervalMs` after the last commit started.
+   */
   private flush(): void {
     if (this.flushing) return
-    this.flushing = this.drain().finally(() => {
-      this.flushing = undefined
-      // writes queued after the drain loop ended but before this callback ran
-      if (this.queue.length > 0) this.flush()
-    })
+    const wait = this.lastCommit + (this.deps.storeIntervalMs ?? 0) - performance.now()
+    this.flushing = new Promise<void>((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)))
+      .then(() => this.drain())
+      .finally(() => {
+        this.flushing = undefined
+        // writes queued after the drain loop ended but before this callback ran
+        if (this.queue.length > 0) this.flush()
+      })
   }
 
   /** Resolves when every queued write is stored (or failed). */
@@ -225,46 +237,46 @@ export class Room {
     while (this.flushing) await this.flushing
   }
 
+  /** Stores the queued writes in one group commit, then acks their writers; {@link flush} schedules the next. */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue
-      this.queue = []
-      const updates: Uint8Array[] = []
-      const acks = new Map<Peer, number>()
-      for (const job of batch) {
-        if ('update' in job) updates.push(job.update)
-        else acks.set(job.peer, job.count)
-      }
-      if (updates.length > 0) {
-        try {
-          const t0 = performance.now()
-          // One append per update, all issued at once: the store group-commits them
-          // (Y.mergeUpdates of n updates costs O(n² log n) — 45% of the CPU of a
-          // fast typist's stream whose batches grew while a write was in flight).
-          const appends = updates.map((u) => this.deps.store.append(this.name, u))
-          const seqs = await Promise.all(appends)
-          this.seq = seqs[seqs.length - 1]!
-          this.deps.metrics.time('append', performance.now() - t0)
-          for (const u of updates) this.bytesSinceCompact += u.length
-          this.appendsSinceCompact += updates.length
-          // amortised: compacting costs O(document), so wait until the log grew by as much
-          if (
-            this.appendsSinceCompact >= this.deps.compactAfterUpdates &&
-            this.bytesSinceCompact >= this.compactedBytes
-          ) {
-            await this.compact()
-          }
-        } catch (err) {
-          this.deps.logger.error('store append failed; dropping its writers so they resync', {
-            doc: this.name,
-            error: String(err),
-          })
-          for (const peer of acks.keys()) peer.fail(4500, 'store failed')
-          continue
-        }
-      }
-      for (const [peer, count] of acks) peer.ack(this.name, count, this.seq)
+    const batch = this.queue
+    this.queue = []
+    const updates: Uint8Array[] = []
+    const acks = new Map<Peer, number>()
+    for (const job of batch) {
+      if ('update' in job) updates.push(job.update)
+      else acks.set(job.peer, job.count)
     }
+    if (updates.length > 0) {
+      try {
+        const t0 = performance.now()
+        this.lastCommit = t0
+        // One append per update, all issued at once: the store group-commits them
+        // (Y.mergeUpdates of n updates costs O(n² log n) — 45% of the CPU of a
+        // fast typist's stream whose batches grew while a write was in flight).
+        const appends = updates.map((u) => this.deps.store.append(this.name, u))
+        const seqs = await Promise.all(appends)
+        this.seq = seqs[seqs.length - 1]!
+        this.deps.metrics.time('append', performance.now() - t0)
+        for (const u of updates) this.bytesSinceCompact += u.length
+        this.appendsSinceCompact += updates.length
+        // amortised: compacting costs O(document), so wait until the log grew by as much
+        if (
+          this.appendsSinceCompact >= this.deps.compactAfterUpdates &&
+          this.bytesSinceCompact >= this.compactedBytes
+        ) {
+          await this.compact()
+        }
+      } catch (err) {
+        this.deps.logger.error('store append failed; dropping its writers so they resync', {
+          doc: this.name,
+          error: String(err),
+        })
+        for (const peer of acks.keys()) peer.fail(4500, 'store failed')
+        return
+      }
+    }
+    for (const [peer, count] of acks) peer.ack(this.name, count, this.seq)
   }
 
   /** Replaces the stored updates by the current state (runs inside the write queue or when idle). */

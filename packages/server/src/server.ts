@@ -51,6 +51,7 @@ export class SyncServer {
         metrics: this.metrics,
         logger: o.logger,
         compactAfterUpdates: o.compactAfterUpdates,
+        storeIntervalMs: o.storeIntervalMs,
         maxAwarenessBytes: o.maxAwarenessBytes,
       },
       o.evictAfterMs,

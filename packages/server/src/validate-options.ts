@@ -20,6 +20,7 @@ const COUNTS: [keyof SyncServerOptions, number][] = [
   ['maxBufferedBytes', 1],
   ['evictAfterMs', 0],
   ['compactAfterUpdates', 1],
+  ['storeIntervalMs', 0],
   ['shutdownTimeoutMs', 0],
 ]
 

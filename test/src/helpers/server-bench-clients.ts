@@ -22,6 +22,8 @@ export const PEERS: ServerKind[] = ['y-websocket@2.1.0', 'hocuspocus@3']
 /** What a server child reports about itself. */
 export interface ServerStats {
   cpuUs: number
+  /** The part of `cpuUs` spent in the kernel (socket writes and reads, fsync). */
+  systemUs: number
   rss: number
   heap: number
   /** V8 heap reserved (used or not) and memory outside it (Buffers, LevelDB, …). */
@@ -84,6 +86,7 @@ export class BenchServer {
         }
         resolve({
           cpuUs: s.cpu.user + s.cpu.system,
+          systemUs: s.cpu.system,
           rss: s.rss,
           heap: s.heap,
           heapTotal: s.heapTotal,
