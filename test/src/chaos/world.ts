@@ -22,6 +22,9 @@ import { FaultProxy } from './fault-proxy.js'
 import type { DeviceConfig, DeviceReport } from './device-child.js'
 import { readTree, treeDiff, type Tree } from './tree.js'
 
+/** How long a started device may take to report ready. */
+const READY_TIMEOUT_MS = 60_000
+
 const DEVICE_MAIN = join(import.meta.dirname, 'device-child.ts')
 
 /** One device: a folder, its proxy, and (while running) its agent process. */
@@ -94,6 +97,8 @@ export class ChaosWorld {
 
   note(line: string): void {
     this.log.push(line)
+    // Also on disk as it happens: a history that hangs can be read while it hangs.
+    appendFileSync(join(this.base, 'ops.log'), `${line}\n`)
   }
 
   get serverUrl(): string {
@@ -171,8 +176,19 @@ export class ChaosWorld {
     })
     if (opts.waitReady === false) return
     await new Promise<void>((resolve, reject) => {
+      // A start that never completes is a finding, not a hang of the whole run.
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `device ${d.name} did not become ready within ${READY_TIMEOUT_MS / 1000} s:\n${d.stderr.slice(-40).join('\n')}`,
+            ),
+          ),
+        READY_TIMEOUT_MS,
+      )
       const onMsg = (m: { type?: string }) => {
         if (m.type === 'ready') {
+          clearTimeout(timer)
           child.off('message', onMsg)
           resolve()
         }
