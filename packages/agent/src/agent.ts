@@ -165,14 +165,32 @@ export class Agent {
     this.cleanups.push(() => clearInterval(headTimer))
     const local = new LocalChanges(ctx, files, (n, total) => this.guard(n, total))
     const remote = new RemoteChanges(ctx, files, local)
+    // A pass that runs for long says so in the debug log (what it is and for how long).
+    const watched = async (what: string, fn: () => Promise<void>): Promise<void> => {
+      const t0 = Date.now()
+      const t = setInterval(
+        () => o.logger.debug('pass still running', { what, ms: Date.now() - t0 }),
+        10_000,
+      )
+      t.unref()
+      try {
+        await fn()
+      } finally {
+        clearInterval(t)
+      }
+    }
     queue.setHandlers({
-      full: async () => {
-        await local.process([''])
-        await remote.process(ws.list({ includeDeleted: true }).map((e) => e.id))
-        if (ctx.online()) this.lastSync = o.clock.now()
-      },
-      paths: (paths) => local.process(paths),
-      ids: (ids) => remote.process(ids),
+      full: () =>
+        watched('full', async () => {
+          await watched('full: disk', () => local.process(['']))
+          await watched('full: workspace', () =>
+            remote.process(ws.list({ includeDeleted: true }).map((e) => e.id)),
+          )
+          if (ctx.online()) this.lastSync = o.clock.now()
+        }),
+      paths: (paths) =>
+        watched(`paths ${paths.slice(0, 5).join(', ')}`, () => local.process(paths)),
+      ids: (ids) => watched(`ids ${ids.slice(0, 5).join(', ')}`, () => remote.process(ids)),
       after: async () => {
         this.pendingCount = store.pendingCount
         this.pendingSample = store.pendingList(100)

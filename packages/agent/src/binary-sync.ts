@@ -27,7 +27,8 @@ export class BinarySync {
   /** Downloads and verifies a blob. */
   async fetch(entry: FileEntry): Promise<Uint8Array | undefined> {
     const hash: ContentHash | undefined = entry.blob ?? entry.hash
-    if (hash === undefined) return undefined
+    // Offline there is nothing to fetch from: the pass after reconnecting fetches it.
+    if (hash === undefined || !this.ctx.transport.connected) return undefined
     const bytes = await this.ctx.transport.getBlob(this.ctx.opts.workspace, hash)
     if (bytes === undefined) return undefined
     if (hashBytes(bytes) !== hash)

@@ -1,3 +1,4 @@
+import { SkeinError } from '@skein/core'
 import type * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import { SyncClient, downloadBlob, uploadBlob } from '@skein/client'
@@ -24,6 +25,8 @@ export interface ClientTransportOptions {
   heartbeatMs?: number | undefined
   /** How long a probe may go unanswered before the link is replaced; default the client's, 10 s. */
   heartbeatTimeoutMs?: number | undefined
+  /** A blob request with no response (or a download with no data) this long fails; default 30 s. */
+  blobTimeoutMs?: number | undefined
 }
 
 /**
@@ -58,7 +61,55 @@ async function whenFlushed(h: DocHandle): Promise<void> {
   while (h.unsyncedChanges > 0) await new Promise((r) => setTimeout(r, 5))
 }
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+/** Default: blob requests fail after this long without a response (or, downloading, without data). */
+const BLOB_TIMEOUT_MS = 30_000
+/** Uploads get extra time at this slowest expected rate (bytes/s). */
+const BLOB_MIN_BYTES_PER_S = 64 * 1024
+
+/** An abort signal that fires once nothing happened for a while; `arm` restarts the clock. */
+class Deadline {
+  private readonly ctl = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+  readonly signal = this.ctl.signal
+  constructor(private readonly ms: number) {
+    this.arm()
+  }
+  arm(): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.ctl.abort(), this.ms)
+  }
+  clear(): void {
+    clearTimeout(this.timer)
+  }
+}
+
+/** Runs a blob request under a {@link Deadline}; a timeout is a TRANSIENT error saying what. */
+async function guarded<T>(
+  what: string,
+  ms: number,
+  fn: (deadline: Deadline) => Promise<T>,
+): Promise<T> {
+  const deadline = new Deadline(ms)
+  try {
+    return await fn(deadline)
+  } catch (err) {
+    if (deadline.signal.aborted)
+      throw new SkeinError(
+        'TRANSIENT',
+        `The ${what} stalled for ${Math.round(ms / 1000)} s and was abandoned; it is retried on the next pass.`,
+        { cause: err },
+      )
+    throw err
+  } finally {
+    deadline.clear()
+  }
+}
+
+/** Reads a download whole; each chunk re-arms the stall deadline. */
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  deadline: Deadline,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let size = 0
   const reader = stream.getReader()
@@ -67,6 +118,7 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
     if (done) break
     chunks.push(value)
     size += value.length
+    deadline.arm()
   }
   const out = new Uint8Array(size)
   let off = 0
@@ -84,6 +136,7 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
  * without ever closing); every open document is re-attached to the new one.
  */
 export function createClientTransport(opts: ClientTransportOptions): SyncTransport {
+  const blobTimeoutMs = opts.blobTimeoutMs ?? BLOB_TIMEOUT_MS
   const make = () =>
     new SyncClient({
       url: opts.server,
@@ -159,11 +212,17 @@ export function createClientTransport(opts: ClientTransportOptions): SyncTranspo
       }
     },
     async putBlob(workspace, hash, bytes) {
-      await uploadBlob(target(workspace, hash), bytes)
+      // Bounded: a link that died mid-transfer must not hold the agent's pass forever.
+      const ms = blobTimeoutMs + (bytes.length / BLOB_MIN_BYTES_PER_S) * 1000
+      await guarded(`upload of blob ${hash}`, ms, (d) =>
+        uploadBlob({ ...target(workspace, hash), signal: d.signal }, bytes),
+      )
     },
     async getBlob(workspace, hash) {
-      const st = await downloadBlob(target(workspace, hash))
-      return st === undefined ? undefined : readAll(st)
+      return guarded(`download of blob ${hash}`, blobTimeoutMs, async (d) => {
+        const st = await downloadBlob({ ...target(workspace, hash), signal: d.signal })
+        return st === undefined ? undefined : readAll(st, d)
+      })
     },
     async feedHead(workspace) {
       return (await client.changes(workspace, Number.MAX_SAFE_INTEGER, 1)).head

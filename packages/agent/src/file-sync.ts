@@ -44,6 +44,8 @@ function statUnchanged(root: string, base: BaseRecord): boolean {
  * conflict follows the policy. Idempotent: any event may trigger it again.
  */
 export class FileSync {
+  /** What the running step is doing (debug logs of a step that runs for long). */
+  phase = ''
   private readonly conflicts: Conflicts
   private readonly binary: BinarySync
   private readonly deletes: Deletes
@@ -223,9 +225,11 @@ export class FileSync {
     )
       return
     const disk = this.read(path)
+    this.phase = `${path}: ${entry.deleted ? 'remote delete' : 'decide'}`
     if (entry.deleted) return this.deletes.remoteDeleted(entry, base, disk)
     if (!base && disk && this.heldByAnother(fileId, path)) return
     if (!disk) {
+      this.phase = `${path}: download`
       if (!base) return this.download(entry, path)
       // Only the disk pass decides a file was deleted (after its grace period, with
       // rename detection); a remote-triggered pass hands the path over to it.
@@ -251,6 +255,7 @@ export class FileSync {
       await ctx.store.deletePending(disk.path)
       return
     }
+    this.phase = `${path}: ${entry.kind === 'binary' || disk.text === undefined || base?.kind === 'binary' ? 'binary' : 'text'}`
     if (entry.kind === 'binary' || disk.text === undefined || base?.kind === 'binary')
       return this.binary.sync(entry, base, disk, (d, k) => this.agree(entry.id, d, k))
     // Another generation: the text the base holds was never merged with this body,
@@ -277,10 +282,13 @@ export class FileSync {
     base: BaseRecord | undefined,
     disk: DiskFile,
   ): Promise<void> {
+    this.phase = `${disk.path}: text body`
     const body = await usableBody(this.ctx, entry, disk.path)
     if (!body) return
     const group = this.ctx.online() ? concurrentFolds(body, this.ctx.opts.device) : undefined
+    this.phase = `${disk.path}: text ${group ? 'repair' : 'decide'}`
     if (group) await this.conflicts.repair(entry, body, group, disk)
+    this.phase = `${disk.path}: text decide`
     return this.decideText(entry, base, disk, body)
   }
 

@@ -63,11 +63,26 @@ export class RemoteChanges {
   }
 
   /** Runs one entry's step; a failure is kept for the end of the pass, so one file never holds up the others. */
-  private async step(fn: () => Promise<unknown>): Promise<void> {
+  private async step(fn: () => Promise<unknown>, what = ''): Promise<void> {
+    const t0 = Date.now()
+    const t = setInterval(
+      () =>
+        this.ctx.opts.logger.debug('step still running', {
+          what,
+          phase: this.files.phase,
+          connected: this.ctx.transport.connected,
+          online: this.ctx.online(),
+          ms: Date.now() - t0,
+        }),
+      10_000,
+    )
+    t.unref()
     try {
       await fn()
     } catch (err) {
       this.failures.push(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      clearInterval(t)
     }
   }
 
@@ -78,7 +93,8 @@ export class RemoteChanges {
     for (const id of this.clashes.resolve(touched)) {
       touched.add(id)
       const e = ctx.ws.get(id)
-      if (e && !e.deleted) await this.step(() => this.moveIfRenamed(id, e.kind === 'folder'))
+      if (e && !e.deleted)
+        await this.step(() => this.moveIfRenamed(id, e.kind === 'folder'), `clash move ${id}`)
     }
     const entries = [...touched].map((id) => ctx.ws.get(id)).filter((e) => e !== undefined)
     const depth = (id: FileId) =>
@@ -117,11 +133,11 @@ export class RemoteChanges {
           if (!base && this.clashes.unresolved(e.id)) return ctx.requeue(e.id)
           const path = base?.path ?? this.safePath(e.id, ctx.ws.getPath(e.id), false)
           if (path !== undefined) await this.files.syncFile(e.id, path)
-        })
+        }, `sync ${e.id}`)
     }
     for (const e of dead) {
       if (e.kind !== 'folder') {
-        await this.step(() => this.files.syncFile(e.id))
+        await this.step(() => this.files.syncFile(e.id), `deleted ${e.id}`)
         continue
       }
       const base = ctx.store.getBase(e.id)

@@ -13,6 +13,8 @@ export interface BlobTarget {
   /** sha-256 hex of the content. */
   hash: string
   token?: string
+  /** Aborts the transfer (e.g. a timeout); the request fails with the signal's reason. */
+  signal?: AbortSignal
 }
 
 /** The HTTP URL of a blob. */
@@ -62,6 +64,7 @@ export async function uploadBlob(
     method: 'PUT',
     headers: headers(t),
     body: body as BodyInit,
+    ...(t.signal ? { signal: t.signal } : {}),
   }
   if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) init.duplex = 'half'
   const res = await fetch(blobUrl(t), init)
@@ -71,7 +74,10 @@ export async function uploadBlob(
 
 /** Downloads a blob as a stream; `undefined` when it does not exist. */
 export async function downloadBlob(t: BlobTarget): Promise<ReadableStream<Uint8Array> | undefined> {
-  const res = await fetch(blobUrl(t), { headers: headers(t) })
+  const res = await fetch(blobUrl(t), {
+    headers: headers(t),
+    ...(t.signal ? { signal: t.signal } : {}),
+  })
   if (res.status === 404) return undefined
   if (!res.ok || !res.body) fail(res.status, 'download', t)
   return res.body
