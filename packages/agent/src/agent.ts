@@ -14,6 +14,7 @@ import { createClientTransport } from './client-transport.js'
 import { DiskWriter } from './disk-writer.js'
 import { FileSync } from './file-sync.js'
 import { ServerReset } from './server-reset.js'
+import { logIfSlow } from './slow-log.js'
 import { loadIgnoreMatcher } from './ignore-rules.js'
 import { LocalChanges } from './local-changes.js'
 import { NativeWatcher } from './native-watcher.js'
@@ -166,19 +167,8 @@ export class Agent {
     const local = new LocalChanges(ctx, files, (n, total) => this.guard(n, total))
     const remote = new RemoteChanges(ctx, files, local)
     // A pass that runs for long says so in the debug log (what it is and for how long).
-    const watched = async (what: string, fn: () => Promise<void>): Promise<void> => {
-      const t0 = Date.now()
-      const t = setInterval(
-        () => o.logger.debug('pass still running', { what, ms: Date.now() - t0 }),
-        10_000,
-      )
-      t.unref()
-      try {
-        await fn()
-      } finally {
-        clearInterval(t)
-      }
-    }
+    const watched = (what: string, fn: () => Promise<void>) =>
+      logIfSlow(o.logger, 'pass still running', () => ({ what }), fn)
     queue.setHandlers({
       full: () =>
         watched('full', async () => {

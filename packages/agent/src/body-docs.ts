@@ -234,8 +234,13 @@ export class BodyDocs {
       await this.store.clearUnsent(gone)
       for (const id of gone) this.marked.delete(id)
     }
-    for (let i = 0; i < live.length; i += 500) await this.openMany(live.slice(i, i + 500))
+    await this.openInBatches(live)
     return live.length
+  }
+
+  /** Opens (subscribes) many bodies a batch at a time, for a whole workspace's worth. */
+  async openInBatches(fileIds: readonly FileId[], batch = 500): Promise<void> {
+    for (let i = 0; i < fileIds.length; i += batch) await this.openMany(fileIds.slice(i, i + batch))
   }
 
   /** Persists every changed body in one write batch. */

@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, renameSync, rmdirSync } from 'node:fs'
+import { logIfSlow } from './slow-log.js'
 import { dirname } from 'node:path'
 import { pathKey } from '@skein/core'
 import type { FileId } from '@skein/core'
@@ -64,25 +65,17 @@ export class RemoteChanges {
 
   /** Runs one entry's step; a failure is kept for the end of the pass, so one file never holds up the others. */
   private async step(fn: () => Promise<unknown>, what = ''): Promise<void> {
-    const t0 = Date.now()
-    const t = setInterval(
-      () =>
-        this.ctx.opts.logger.debug('step still running', {
-          what,
-          phase: this.files.phase,
-          connected: this.ctx.transport.connected,
-          online: this.ctx.online(),
-          ms: Date.now() - t0,
-        }),
-      10_000,
-    )
-    t.unref()
+    const { ctx } = this
+    const fields = () => ({
+      what,
+      phase: this.files.phase,
+      connected: ctx.transport.connected,
+      online: ctx.online(),
+    })
     try {
-      await fn()
+      await logIfSlow(ctx.opts.logger, 'step still running', fields, fn)
     } catch (err) {
       this.failures.push(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      clearInterval(t)
     }
   }
 

@@ -4,8 +4,6 @@ import { hashBytes } from './file-hash.js'
 
 /** Meta key of the highest change-feed head this device has seen. */
 const HEAD_KEY = 'feedHead'
-/** Bodies subscribed at once while giving a server its notes back. */
-const BATCH = 500
 
 /**
  * A server that lost its data (a wiped or restored-from-old data folder) is
@@ -66,8 +64,7 @@ export class ServerReset {
       message: `The server lost its data (its change feed is at ${head}, this device had seen ${seen}); giving it back this device's ${texts.length} notes and ${blobs.length} binary files. Check the server's data folder and backups.`,
     })
     // Subscribing a body exchanges state vectors: the server gets what it lacks.
-    for (let i = 0; i < texts.length; i += BATCH)
-      await ctx.bodies.openMany(texts.slice(i, i + BATCH))
+    await ctx.bodies.openInBatches(texts)
     for (const b of blobs) {
       let bytes: Uint8Array
       try {

@@ -45,35 +45,41 @@ export function put(root: string, path: string, data: string | Uint8Array): void
  */
 export function snapshot(root: string): Record<string, string> {
   const out: Record<string, string> = {}
-  const walk = (dir: string) => {
+  walk(
+    root,
+    (rel, abs) => (out[rel] = readFileSync(abs, 'utf8')),
+    (rel) => (out[`${rel}/`] = ''),
+  )
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+}
+
+/** Calls `onFile` / `onFolder` for everything under `root` except the agent's `.skein`. */
+function walk(
+  root: string,
+  onFile: (rel: string, abs: string) => void,
+  onFolder: (rel: string) => void = () => {},
+): void {
+  const visit = (dir: string) => {
     for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
       const rel = dir ? `${dir}/${d.name}` : d.name
       if (rel === '.skein') continue
       if (d.isDirectory()) {
-        out[`${rel}/`] = ''
-        walk(rel)
-      } else out[rel] = readFileSync(join(root, rel), 'utf8')
+        onFolder(rel)
+        visit(rel)
+      } else onFile(rel, join(root, rel))
     }
   }
-  walk('')
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+  visit('')
 }
 
 /** Every file under `root` (`.skein` excluded) with its size and first bytes, for failure dumps. */
 function listing(root: string): Record<string, string> {
   const out: Record<string, string> = {}
-  const walk = (dir: string) => {
-    for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
-      const rel = dir ? `${dir}/${d.name}` : d.name
-      if (rel === '.skein') continue
-      if (d.isDirectory()) walk(rel)
-      else {
-        const bytes = readFileSync(join(root, rel))
-        out[rel] = `${bytes.length} B ${JSON.stringify(bytes.subarray(0, 40).toString('latin1'))}`
-      }
-    }
-  }
-  if (existsSync(root)) walk('')
+  if (existsSync(root))
+    walk(root, (rel, abs) => {
+      const bytes = readFileSync(abs)
+      out[rel] = `${bytes.length} B ${JSON.stringify(bytes.subarray(0, 40).toString('latin1'))}`
+    })
   return out
 }
 
