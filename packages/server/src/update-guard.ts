@@ -16,16 +16,51 @@ const MAX_CLOCK = 2 ** 31 - 1
 /** Yjs client ids are uint32. */
 const MAX_CLIENT_ID = 2 ** 32 - 1
 
+/** Most list steps {@link consistent} walks per update to find items' origins (a bound on hostile origins). */
+const PLACEMENT_BUDGET = 200_000
+
+/** True if `item` holds the operation `id`. */
+function holds(item: Y.Item, id: Y.ID): boolean {
+  return (
+    item.id.client === id.client &&
+    item.id.clock <= id.clock &&
+    id.clock < item.id.clock + item.length
+  )
+}
+
+/** Walks a list from `from` (inclusive) towards `side` until an item holds `id`; null if the end came first. */
+function find(from: Y.Item | null, id: Y.ID, side: 'left' | 'right', budget: { steps: number }) {
+  let n = from
+  while (n !== null && !holds(n, id)) {
+    if (--budget.steps < 0) return from
+    n = n[side]
+  }
+  return n
+}
+
 /**
- * Yjs integrates an item next to its origins without checking they share its
- * parent; a mutated origin then links lists of different types (or map keys)
- * together, which the encoder cannot reproduce: replicas silently diverge.
- * Checks every item the update introduced, proportional to the update.
+ * Yjs integrates an item next to its origins without checking they make sense.
+ * A mutated origin can link lists of different types (or map keys) together,
+ * or place an item where its creator could not have seen it: the live document
+ * then holds an order that re-encoding cannot reproduce (it depends on the
+ * order items are integrated in), so the store, a restore and every new replica
+ * silently diverge from it. Checks every item the update introduced against
+ * what its creator must have seen — its left origin O immediately left of its
+ * right origin R:
+ * - its neighbours share its parent and map key;
+ * - O is somewhere to its left and R somewhere to its right;
+ * - R's own left origin is O or left of O, and O's own right origin is R or
+ *   right of R (the two were adjacent, so nothing the creator knew sits
+ *   between them; with O the list start, R must have been first).
+ * The walks cover only items concurrent with it (usually none); past
+ * {@link PLACEMENT_BUDGET} steps an update is let through on the parent checks
+ * alone rather than made a quadratic cost.
  */
 function consistent(
   doc: Y.Doc,
   meta: { from: Map<number, number>; to: Map<number, number> },
 ): boolean {
+  const budget = { steps: PLACEMENT_BUDGET }
   for (const [client, to] of meta.to) {
     const structs = doc.store.clients.get(client)
     if (!structs) continue
@@ -38,6 +73,21 @@ function consistent(
       if (!(s.parent instanceof Y.AbstractType)) return false
       for (const n of [s.left, s.right]) {
         if (n !== null && (n.parent !== s.parent || n.parentSub !== s.parentSub)) return false
+      }
+      const o = s.origin === null ? null : find(s.left, s.origin, 'left', budget)
+      const r = s.rightOrigin === null ? null : find(s.right, s.rightOrigin, 'right', budget)
+      if ((s.origin !== null && o === null) || (s.rightOrigin !== null && r === null)) return false
+      if (r !== null && s.rightOrigin !== null) {
+        // R's left origin (inside a run: the operation just before it)
+        const rOrigin =
+          s.rightOrigin.clock > r.id.clock
+            ? Y.createID(r.id.client, s.rightOrigin.clock - 1)
+            : r.origin
+        if (rOrigin !== null && (o === null || find(o, rOrigin, 'left', budget) === null))
+          return false
+      }
+      if (o !== null && o.rightOrigin !== null) {
+        if (r === null || find(r, o.rightOrigin, 'right', budget) === null) return false
       }
     }
   }
