@@ -1,5 +1,5 @@
 import type { DeviceId, FileId } from '@skein/core'
-import type { WorkspaceCrdt, WorkspaceOrigin } from '@skein/workspace'
+import type { FileEntry, WorkspaceCrdt, WorkspaceOrigin } from '@skein/workspace'
 import type { AgentOptions } from './agent-options.js'
 import type { AgentConflict, AgentIssue } from './agent-events.js'
 import type { BodyDocs } from './body-docs.js'
@@ -49,4 +49,26 @@ export function writeRefused(
   if (res.reason === 'changed') return ctx.requeue(fileId)
   if (ctx.skipped.has(path)) return
   ctx.skipped.skip({ path, kind: 'path-conflict', message: folderVsFile(path) })
+}
+
+/**
+ * True when the workspace still holds the content a decision was made on. A
+ * push that awaited something (a body sync, a blob upload) re-checks this right
+ * before writing: another device's write that landed meanwhile must be merged
+ * with, not overwritten as if it had been seen (chaos seed 509216927: a note
+ * turned back into text by two devices at once lost one device's text). On
+ * false the file is requeued, so the next pass decides on what is there now.
+ */
+export function stillCurrent(ctx: AgentContext, decidedOn: FileEntry): boolean {
+  const now = ctx.ws.get(decidedOn.id)
+  if (
+    now !== undefined &&
+    !now.deleted &&
+    now.kind === decidedOn.kind &&
+    now.hash === decidedOn.hash &&
+    now.gen === decidedOn.gen
+  )
+    return true
+  ctx.requeue(decidedOn.id)
+  return false
 }

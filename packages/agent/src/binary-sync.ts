@@ -1,7 +1,7 @@
 import { SkeinError } from '@skein/core'
 import type { ContentHash, FileId } from '@skein/core'
 import type { FileEntry } from '@skein/workspace'
-import { writeRefused } from './agent-context.js'
+import { stillCurrent, writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
 import type { DiskFile } from './disk-file.js'
 import { hashBytes } from './file-hash.js'
@@ -102,6 +102,10 @@ export class BinarySync {
     const remote = await this.remote(entry, disk.path)
     if (!remote) return
     const { bytes, text } = remote
+    this.ctx.opts.logger.debug('replacing with the workspace version', {
+      path: disk.path,
+      kind: entry.kind,
+    })
     const res = await this.ctx.writer.write({
       path: disk.path,
       data: bytes,
@@ -116,7 +120,9 @@ export class BinarySync {
     const { ctx } = this
     // Text again (under the size limit): a note, co-edited character by character.
     if (disk.text !== undefined && (await this.pushText(entry, disk))) return
+    ctx.opts.logger.debug('pushing binary content', { path: disk.path, hash: disk.hash.slice(0, 8) })
     await this.upload(disk)
+    if (!stillCurrent(ctx, entry)) return
     ctx.ws.updateContent(
       entry.id,
       {

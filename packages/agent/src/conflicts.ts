@@ -93,6 +93,7 @@ export class Conflicts {
     copy: { path: string; id: FileId | undefined } | undefined,
   ): void {
     const { ctx } = this
+    ctx.opts.logger.debug('conflict', { path, kind, copy: copy?.path })
     ctx.ws.recordConflict({ file: entry.id, kind, copy: copy?.id }, ctx.origin)
     ctx.conflict({
       fileId: entry.id,

@@ -4,7 +4,7 @@ import { merge3 } from '@skein/merge'
 import { concurrentFolds, foldIntoBody } from './fold-records.js'
 import { AGENT_ORIGIN, bodyGen } from './body-docs.js'
 import type { Body } from './body-docs.js'
-import { writeRefused } from './agent-context.js'
+import { stillCurrent, writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
 import { readDiskFile, textSize } from './disk-file.js'
 import type { DiskFile } from './disk-file.js'
@@ -63,6 +63,7 @@ export class FileSync {
    * (two devices doing this at once are repaired, not doubled) and the entry's
    * content says text. False when the body cannot take it (another generation,
    * or not synced): the caller pushes a blob instead, so nothing waits on it.
+   * True without pushing when the entry changed while the body synced (requeued).
    */
   private async pushText(entry: FileEntry, disk: DiskFile): Promise<boolean> {
     const { ctx } = this
@@ -70,9 +71,12 @@ export class FileSync {
     if (!(await syncedWithin(body, BODY_SYNC_WAIT_MS))) return false
     const gen = bodyGen(body)
     if (gen !== undefined && gen !== entry.gen) return false
+    // the body now holds whatever another device folded meanwhile: never overwrite it unseen
+    if (!stillCurrent(ctx, entry)) return true
     if (gen === undefined)
       body.doc.transact(() => body.doc.getMap('meta').set('gen', entry.gen), AGENT_ORIGIN)
     const text = disk.text as string
+    ctx.opts.logger.debug('text replaces binary content', { path: disk.path })
     this.fold(body, text, body.text.toJSON())
     ctx.ws.updateContent(
       entry.id,
@@ -256,6 +260,12 @@ export class FileSync {
       return
     }
     this.phase = `${path}: ${entry.kind === 'binary' || disk.text === undefined || base?.kind === 'binary' ? 'binary' : 'text'}`
+    ctx.opts.logger.debug('deciding', {
+      path,
+      entry: `${entry.kind} ${entry.hash?.slice(0, 8)} replaced ${entry.replaced?.map((h) => h.slice(0, 8)).join(',') ?? '-'}`,
+      base: base ? `${base.kind} ${base.hash.slice(0, 8)}${base.mine ? ' mine' : ''}` : '-',
+      disk: `${disk.text === undefined ? 'binary' : 'text'} ${disk.hash.slice(0, 8)}`,
+    })
     if (entry.kind === 'binary' || disk.text === undefined || base?.kind === 'binary')
       return this.binary.sync(entry, base, disk, (d, k) => this.agree(entry.id, d, k))
     // Another generation: the text the base holds was never merged with this body,

@@ -3,7 +3,8 @@
  * with the workspace document's incoming updates held back on demand. An
  * agent whose workspace updates are held keeps working and sending — it just
  * does not see what others did, as in the reconnect race where two devices
- * each create an entry before the other's arrives.
+ * each create an entry before the other's arrives. Bodies' `synced()` can be
+ * gated too: a pass then waits for its body while others' writes land.
  */
 import * as Y from 'yjs'
 import WebSocket from 'ws'
@@ -20,6 +21,12 @@ export interface HeldTransport {
   hold(): void
   /** Delivers what was held, in order, and stops holding. */
   release(): void
+  /** Makes every body's `synced()` wait (the agent waits as for a slow body subscription). */
+  gateBodies(): void
+  /** Lets the waiting `synced()` calls through. */
+  openBodies(): void
+  /** How many `synced()` calls on bodies are waiting at the gate. */
+  readonly bodyWaiters: number
 }
 
 /** Wraps the real client transport to `url`; `workspace` names the room whose incoming updates can be held. */
@@ -33,6 +40,7 @@ export function heldTransport(url: string, workspace: string): HeldTransport {
     stallMs: 2000,
   })
   let holding = false
+  let gate: { promise: Promise<void>; open: () => void; waiters: number } | undefined
   const held: { doc: Y.Doc; update: Uint8Array }[] = []
   const transport: SyncTransport = {
     get connected() {
@@ -43,7 +51,18 @@ export function heldTransport(url: string, workspace: string): HeldTransport {
     getBlob: (w, h) => inner.getBlob(w, h),
     close: () => inner.close(),
     open(room: string, doc: Y.Doc): DocSession {
-      if (room !== workspace) return inner.open(room, doc)
+      if (room !== workspace) {
+        const body = inner.open(room, doc)
+        return {
+          ...body,
+          synced: () => {
+            const g = gate
+            if (!g) return body.synced()
+            g.waiters++
+            return g.promise.then(() => body.synced())
+          },
+        }
+      }
       // The client syncs a proxy; updates cross to the agent's document unless held.
       const proxy = new Y.Doc()
       Y.applyUpdate(proxy, Y.encodeStateAsUpdate(doc), FROM_SERVER)
@@ -76,6 +95,18 @@ export function heldTransport(url: string, workspace: string): HeldTransport {
     release: () => {
       holding = false
       for (const { doc, update } of held.splice(0)) Y.applyUpdate(doc, update, FROM_SERVER)
+    },
+    gateBodies: () => {
+      let open!: () => void
+      const promise = new Promise<void>((r) => (open = r))
+      gate = { promise, open, waiters: 0 }
+    },
+    openBodies: () => {
+      gate?.open()
+      gate = undefined
+    },
+    get bodyWaiters() {
+      return gate?.waiters ?? 0
     },
   }
 }

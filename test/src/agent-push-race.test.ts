@@ -1,0 +1,77 @@
+/**
+ * A push decided on one version of an entry must not overwrite a version that
+ * landed while it waited (chaos seed 509216927). Device A edits a note offline
+ * while C turns it into a binary file; back online, A keeps its text (binary
+ * conflict, disk newer) and turns the note back into text — but waits for the
+ * note's body (gated by fault injection), and meanwhile C turns it back into
+ * text of its own. A used to fold its text over the body as if the body were
+ * the dead binary's leftover: C's text vanished on every device.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { AgentHarness, put, readText, snapshot, until } from './helpers/agent-harness.js'
+import type { TestAgent } from './helpers/agent-harness.js'
+import { heldTransport } from './helpers/agent-held-transport.js'
+import type { HeldTransport } from './helpers/agent-held-transport.js'
+
+describe('a push that waited re-checks the entry before writing', () => {
+  let h: AgentHarness
+  const transports: HeldTransport[] = []
+  afterEach(async (ctx) => {
+    await h.cleanup(ctx)
+    await Promise.all(transports.splice(0).map((t) => t.transport.close()))
+  })
+
+  it('text written back over a binary version keeps the text another device wrote meanwhile', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const c = await h.agent('c', { 'note.md': 'base line\n' })
+    const gated = heldTransport(h.url, h.workspace)
+    transports.push(gated)
+    let a: TestAgent = await h.agent('a', {}, { transport: gated.transport })
+    await until('a has the note', () => readText(a.root, 'note.md') === 'base line\n')
+    await a.agent.whenIdle()
+    await h.stopAgent(a)
+
+    // C replaces the note with binary content while A is away.
+    put(c.root, 'note.md', new Uint8Array([0, 1, 2, 3, 0, 255]))
+    await until('the note is binary', () => {
+      const ws = c.agent.workspaceCrdt!
+      return ws.get(ws.findByPath('note.md')!)?.kind === 'binary'
+    })
+    await c.agent.whenIdle()
+    // A's offline edit is newer: its text wins the binary conflict on reconnect.
+    await new Promise((r) => setTimeout(r, 20))
+    put(a.root, 'note.md', 'base line\nfrom A\n')
+
+    gated.gateBodies()
+    // (start() returns after the first pass, which is the one that waits)
+    const restarted = h.agent('a', {}, { transport: gated.transport }, a.root)
+    await until('a waits for the body before pushing its text', () => gated.bodyWaiters > 0)
+    // Meanwhile C turns the note back into text of its own.
+    put(c.root, 'note.md', 'from C\n')
+    await until('the note is text again', () => {
+      const ws = c.agent.workspaceCrdt!
+      return ws.get(ws.findByPath('note.md')!)?.kind === 'text'
+    })
+    await c.agent.whenIdle()
+    await new Promise((r) => setTimeout(r, 300)) // C's write reaches A (its workspace is not held)
+    gated.openBodies()
+    a = await restarted
+
+    const tokens = (t: TestAgent) => JSON.stringify(Object.values(snapshot(t.root)))
+    await until(
+      'both texts survive on both devices',
+      () =>
+        [a, c].every((t) => tokens(t).includes('from A') && tokens(t).includes('from C')) &&
+        JSON.stringify(snapshot(a.root)) === JSON.stringify(snapshot(c.root)),
+      30_000,
+    )
+    await a.agent.whenIdle()
+    await c.agent.whenIdle()
+    expect(snapshot(a.root)).toEqual(snapshot(c.root))
+    // C's text stays the note (it landed last); A's is kept beside it, not lost
+    expect(readText(a.root, 'note.md')).toBe('from C\n')
+    expect(tokens(a)).toContain('base line\\nfrom A\\n')
+    expect([...a.errors, ...c.errors]).toEqual([])
+  })
+})
