@@ -21,7 +21,13 @@ describe('a push that waited re-checks the entry before writing', () => {
     await Promise.all(transports.splice(0).map((t) => t.transport.close()))
   })
 
-  it('text written back over a binary version keeps the text another device wrote meanwhile', async () => {
+  /**
+   * A waits for the note's body to push its text over C's binary version while
+   * C turns the note back into text; `entrySeen`: whether A's workspace sees
+   * C's new entry before the gate opens, or only C's body (its update travels
+   * first) while the workspace update is held.
+   */
+  async function race(entrySeen: boolean): Promise<void> {
     h = new AgentHarness()
     await h.startServer()
     const c = await h.agent('c', { 'note.md': 'base line\n' })
@@ -47,6 +53,7 @@ describe('a push that waited re-checks the entry before writing', () => {
     // (start() returns after the first pass, which is the one that waits)
     const restarted = h.agent('a', {}, { transport: gated.transport }, a.root)
     await until('a waits for the body before pushing its text', () => gated.bodyWaiters > 0)
+    if (!entrySeen) gated.hold()
     // Meanwhile C turns the note back into text of its own.
     put(c.root, 'note.md', 'from C\n')
     await until('the note is text again', () => {
@@ -54,9 +61,10 @@ describe('a push that waited re-checks the entry before writing', () => {
       return ws.get(ws.findByPath('note.md')!)?.kind === 'text'
     })
     await c.agent.whenIdle()
-    await new Promise((r) => setTimeout(r, 300)) // C's write reaches A (its workspace is not held)
+    await new Promise((r) => setTimeout(r, 300)) // C's writes reach A
     gated.openBodies()
-    a = await restarted
+    a = await restarted // its first pass, the push included, is done
+    if (!entrySeen) gated.release()
 
     const tokens = (t: TestAgent) => JSON.stringify(Object.values(snapshot(t.root)))
     await until(
@@ -69,9 +77,16 @@ describe('a push that waited re-checks the entry before writing', () => {
     await a.agent.whenIdle()
     await c.agent.whenIdle()
     expect(snapshot(a.root)).toEqual(snapshot(c.root))
-    // C's text stays the note (it landed last); A's is kept beside it, not lost
-    expect(readText(a.root, 'note.md')).toBe('from C\n')
-    expect(tokens(a)).toContain('base line\\nfrom A\\n')
+    // one text is the note, the other beside it as a copy; neither is lost
+    const texts = Object.values(snapshot(a.root))
+    expect(texts).toContain('base line\nfrom A\n')
+    expect(texts).toContain('from C\n')
+    expect(readText(a.root, 'note.md')).toMatch(/^(from C\n|base line\nfrom A\n)$/)
     expect([...a.errors, ...c.errors]).toEqual([])
-  })
+  }
+
+  it('text written back over a binary version keeps the text another device wrote meanwhile', () =>
+    race(true))
+
+  it('a body that is ahead of its entry is kept as a copy, not folded over', () => race(false))
 })

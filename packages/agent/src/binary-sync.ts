@@ -120,7 +120,10 @@ export class BinarySync {
     const { ctx } = this
     // Text again (under the size limit): a note, co-edited character by character.
     if (disk.text !== undefined && (await this.pushText(entry, disk))) return
-    ctx.opts.logger.debug('pushing binary content', { path: disk.path, hash: disk.hash.slice(0, 8) })
+    ctx.opts.logger.debug('pushing binary content', {
+      path: disk.path,
+      hash: disk.hash.slice(0, 8),
+    })
     await this.upload(disk)
     if (!stillCurrent(ctx, entry)) return
     ctx.ws.updateContent(

@@ -55,10 +55,22 @@ function whenHandleSynced(h: DocHandle): Promise<void> {
   })
 }
 
-/** Polls the handle's unacknowledged-update count (the client has no event for it). */
+/**
+ * Resolves once the server acknowledged every local update. Event-driven: the
+ * handle reports each ack as a status event, so no timer polls the count (a
+ * body deleted offline used to poll every 5 ms until the link came back).
+ */
 async function whenFlushed(h: DocHandle): Promise<void> {
-  await whenHandleSynced(h)
-  while (h.unsyncedChanges > 0) await new Promise((r) => setTimeout(r, 5))
+  for (;;) {
+    await whenHandleSynced(h)
+    if (h.unsyncedChanges === 0) return
+    await new Promise<void>((resolve) => {
+      const off = h.onStatus(() => {
+        off()
+        resolve()
+      })
+    })
+  }
 }
 
 /** Default: blob requests fail after this long without a response (or, downloading, without data). */

@@ -6,7 +6,7 @@ import { AGENT_ORIGIN, bodyGen } from './body-docs.js'
 import type { Body } from './body-docs.js'
 import { stillCurrent, writeRefused } from './agent-context.js'
 import type { AgentContext } from './agent-context.js'
-import { readDiskFile, textSize } from './disk-file.js'
+import { readDiskFile, textHash, textSize } from './disk-file.js'
 import type { DiskFile } from './disk-file.js'
 import type { BaseRecord } from './state-types.js'
 import { lstatSync } from 'node:fs'
@@ -71,11 +71,21 @@ export class FileSync {
     if (!(await syncedWithin(body, BODY_SYNC_WAIT_MS))) return false
     const gen = bodyGen(body)
     if (gen !== undefined && gen !== entry.gen) return false
-    // the body now holds whatever another device folded meanwhile: never overwrite it unseen
-    if (!stillCurrent(ctx, entry)) return true
+    const text = disk.text as string
+    // The body may hold text another device folded while this one waited: never
+    // overwrite it unseen. A changed entry means deciding again; a body ahead of
+    // the entry (its update came first) is kept as a copy before the fold.
+    let kept: string | undefined
+    for (;;) {
+      if (!stillCurrent(ctx, entry)) return true
+      const current = body.text.toJSON()
+      if (current === kept || this.explained(entry, current, text)) break
+      ctx.opts.logger.debug('keeping unseen body text as a copy', { path: disk.path })
+      await this.conflicts.saveCopy(disk.path, current)
+      kept = current
+    }
     if (gen === undefined)
       body.doc.transact(() => body.doc.getMap('meta').set('gen', entry.gen), AGENT_ORIGIN)
-    const text = disk.text as string
     ctx.opts.logger.debug('text replaces binary content', { path: disk.path })
     this.fold(body, text, body.text.toJSON())
     ctx.ws.updateContent(
@@ -85,6 +95,21 @@ export class FileSync {
     )
     await this.agree(entry.id, disk, 'text', entry.gen)
     return true
+  }
+
+  /**
+   * True when replacing the body's text `current` by `next` loses nothing this
+   * device has not seen: it is empty or `next`, the entry's version, the version
+   * this device last agreed, or one the entry's writer saw and replaced (WS15).
+   */
+  private explained(entry: FileEntry, current: string, next: string): boolean {
+    if (current === '' || current === next) return true
+    const h = textHash(current)
+    return (
+      h === entry.hash ||
+      h === this.ctx.store.getBase(entry.id)?.hash ||
+      (entry.replaced ?? []).includes(h)
+    )
   }
 
   /** Reads a file from disk under the agent's text limit. */
