@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
+import { tempName } from './names.js'
 import { MemoryHub } from './memory-transport.js'
 import type { MemoryTransport } from './memory-transport.js'
 import type { AgentOptions } from './agent-options.js'
@@ -82,6 +83,32 @@ describe('Agent over an in-process hub (agent logic alone)', () => {
     rmSync(join(b.root, 'notes/one.md'))
     await until('delete on A', () => !existsSync(join(a.root, 'notes/one.md')))
     expect(readdirSync(join(a.root, '.skein/trash'))).toHaveLength(1)
+  })
+
+  it('temp files left by interrupted writes are swept: at start, and when their folder is renamed', async () => {
+    n++
+    const h = new MemoryHub()
+    const crashed = tempName()
+    const a = await make(
+      'a',
+      { 'notes/one.md': 'hello\n', [`notes/${crashed}`]: 'half a wri' },
+      {},
+      h,
+    )
+    const b = await make('b', {}, {}, h)
+    // The first pass removed the crash's leftover and synced nothing of it.
+    expect(existsSync(join(a.root, 'notes', crashed))).toBe(false)
+    await until('one.md on B', () => read(b.root, 'notes/one.md') === 'hello\n')
+    // A write interrupted by its folder being renamed leaves its temp in the renamed folder.
+    const moved = tempName()
+    writeFileSync(join(a.root, 'notes', moved), 'half a conflict copy')
+    renameSync(join(a.root, 'notes'), join(a.root, 'notes-r'))
+    await until('rename on B', () => read(b.root, 'notes-r/one.md') === 'hello\n')
+    await until('temp swept', () => !existsSync(join(a.root, 'notes-r', moved)))
+    // A file that only looks like a temp (another name shape) is the user's, and synced.
+    writeFileSync(join(a.root, 'notes-r', '.skein-notes.tmp.md'), 'mine')
+    await until('look-alike on B', () => read(b.root, 'notes-r/.skein-notes.tmp.md') === 'mine')
+    expect(readdirSync(join(b.root, 'notes-r')).sort()).toEqual(['.skein-notes.tmp.md', 'one.md'])
   })
 
   it('a binary file replaced on two devices at once keeps both versions (WS15), not the last writer only', async () => {

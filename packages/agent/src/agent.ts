@@ -111,7 +111,11 @@ export class Agent {
       )
     this.state = 'starting'
     const store = await StateStore.open(o.root)
-    const writer = new DiskWriter(o.root, store, { clock: o.clock })
+    const writer = new DiskWriter(o.root, store, {
+      clock: o.clock,
+      // A temp that moved with its folder mid-write is found (and swept) by a full scan.
+      onLostTemp: () => this.queue?.touchAll(),
+    })
     await adoptRecoveredWrites(store, await writer.recover(), o.maxTextBytes)
     const transport: SyncTransport =
       o.transport ??

@@ -7,6 +7,7 @@ import {
   writeFileSync,
   symlinkSync,
   appendFileSync,
+  renameSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -192,5 +193,32 @@ describe('DiskWriter', () => {
     })
     expect(again.ok).toBe(true)
     expect(readFileSync(target, 'utf8')).toBe('base\nuser line\nremote line\n')
+  })
+  it('a write whose folder is renamed mid-write reports its temp as lost (a scan sweeps it)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'skein-write-'))
+    dirs.push(root)
+    const store = await StateStore.open(root)
+    stores.push(store)
+    mkdirSync(join(root, 'notes'))
+    writeFileSync(join(root, 'notes/n.md'), 'base\n')
+    const lost: string[] = []
+    let seen = ''
+    const writer: DiskWriter = new DiskWriter(root, store, {
+      beforeReplace: () => {
+        // The temp is written and in flight; the user renames its folder now.
+        seen = readdirSync(join(root, 'notes')).find((f) => f.endsWith('.tmp')) ?? ''
+        expect(writer.isInFlight(seen)).toBe(true)
+        renameSync(join(root, 'notes'), join(root, 'notes-r'))
+      },
+      onLostTemp: (t) => lost.push(t),
+    })
+    await expect(
+      writer.write({ path: 'notes/n.md', data: 'remote\n', expect: sha256HexSync('base\n') }),
+    ).rejects.toThrow(/Cannot write notes\/n.md/)
+    expect(lost).toEqual([seen])
+    expect(readdirSync(join(root, 'notes-r')).sort()).toEqual([seen, 'n.md'].sort())
+    expect(readFileSync(join(root, 'notes-r/n.md'), 'utf8')).toBe('base\n')
+    expect(writer.isInFlight(seen)).toBe(false)
+    expect(await store.listIntents()).toEqual([])
   })
 })

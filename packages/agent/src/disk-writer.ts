@@ -62,15 +62,35 @@ export class DiskWriter {
       clock?: Clock
       /** Fault injection for tests: runs right before a target is replaced. */
       beforeReplace?: (abs: string) => void
+      /**
+       * Called when a failed write could not remove a temp file because it is no
+       * longer where it was written (its folder was renamed or moved meanwhile):
+       * the temp now sits somewhere unknown, and a full scan sweeps it.
+       */
+      onLostTemp?: (temp: string) => void
     } = {},
   ) {
     this.ownWrites = options.ownWrites ?? new OwnWrites()
     this.clock = options.clock ?? systemClock
     this.beforeReplace = options.beforeReplace
+    this.onLostTemp = options.onLostTemp
+  }
+
+  /** Temp-file names (not paths) of writes in progress: never swept as stale. */
+  private readonly inFlight = new Set<string>()
+
+  /**
+   * True when `name` (a temp file's name, see `tempName`) belongs to a write in
+   * progress. Any other temp file of the agent's shape is litter of an
+   * interrupted write (a crash, or a folder moved mid-write) and safe to remove.
+   */
+  isInFlight(name: string): boolean {
+    return this.inFlight.has(name)
   }
 
   private readonly clock: Clock
   private readonly beforeReplace: ((abs: string) => void) | undefined
+  private readonly onLostTemp: ((temp: string) => void) | undefined
 
   /**
    * Absolute path of a workspace path, refusing anything that would leave the
@@ -136,17 +156,21 @@ export class DiskWriter {
       }
       return { req, abs, dir: dirname(abs), bytes, intent, tmp: join(dirname(abs), intent.temp) }
     })
+    for (const j of jobs) this.inFlight.add(j.intent.temp)
     await this.store.putIntents(jobs.map((j) => j.intent))
     const results: WriteResult[] = []
+    // Temps created and not yet renamed into place or removed.
+    const created = new Set<(typeof jobs)[number]>()
     try {
       for (const dir of new Set(jobs.map((j) => j.dir))) mkdirSync(dir, { recursive: true })
-      await inParallel(jobs, 16, (j) => writeDurably(j.tmp, j.bytes))
+      await inParallel(jobs, 16, (j) => writeDurably(j.tmp, j.bytes, () => created.add(j)))
       const dirs = new Set<string>()
       for (const j of jobs) {
         const kind = entryKind(j.abs)
         if (kind === 'other') {
           // Never replaced; one blocked file does not hold up the rest of the batch.
           unlinkSync(j.tmp)
+          created.delete(j)
           results.push({ ok: false, reason: 'blocked', current: undefined })
           continue
         }
@@ -160,12 +184,14 @@ export class DiskWriter {
           const current = kind === 'none' ? undefined : held ? held.read() : await readHashed(j.abs)
           if ((current?.hash ?? null) !== j.req.expect) {
             unlinkSync(j.tmp)
+            created.delete(j)
             results.push({ ok: false, reason: 'changed', current })
             continue
           }
           if (own) this.ownWrites.add(j.req.path, j.intent.hash)
           this.beforeReplace?.(j.abs)
           renameSync(j.tmp, j.abs)
+          created.delete(j)
           dirs.add(j.dir)
           const displaced = held && current ? await held.displaced(current) : undefined
           if (displaced) {
@@ -180,7 +206,10 @@ export class DiskWriter {
       await inParallel([...dirs], 8, fsyncDir)
       return results
     } catch (err) {
-      for (const j of jobs) if (existsSync(j.tmp)) unlinkSync(j.tmp)
+      for (const j of created) {
+        if (existsSync(j.tmp)) unlinkSync(j.tmp)
+        else this.onLostTemp?.(j.intent.temp)
+      }
       if (err instanceof SkeinError) throw err
       throw new SkeinError(
         'IO',
@@ -198,6 +227,7 @@ export class DiskWriter {
       // A successful write of a file's content keeps its intent until the base
       // records it (StateStore.putBases clears it): a crash in between is then
       // recovered as "completed" and the written text adopted as the base.
+      for (const j of jobs) this.inFlight.delete(j.intent.temp)
       const done = jobs.filter((j, i) => j.req.fileId === undefined || results[i]?.ok !== true)
       await this.store.deleteIntents(done.map((j) => j.intent.id))
     }
@@ -259,8 +289,9 @@ function writeFix(code: string | undefined): string {
   return `${fix}; the files were left as they were and are written on the agent's next pass.`
 }
 
-async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+async function writeDurably(path: string, bytes: Uint8Array, opened: () => void): Promise<void> {
   const fh = await open(path, 'wx', 0o644)
+  opened()
   try {
     await fh.writeFile(bytes)
     await fh.sync()

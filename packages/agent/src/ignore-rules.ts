@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE } from '@skein/core'
+import { isTempName } from './names.js'
 
 export { DEFAULT_IGNORE_PATTERNS, IGNORE_FILE }
 
@@ -31,8 +32,12 @@ export function createIgnoreMatcher(extra: readonly string[] = []): IgnoreMatche
       if (hit === undefined) {
         // A file inside an ignored folder is ignored too (gitignore only says so for
         // the folder; remote paths arrive without their folders being walked).
+        // The agent's own temp files are ignored even when a user's `!*.tmp` un-ignores `*.tmp`.
         const slash = relPath.lastIndexOf('/')
-        hit = (slash > 0 && this.ignores(relPath.slice(0, slash), true)) || ig.ignores(key)
+        hit =
+          (slash > 0 && this.ignores(relPath.slice(0, slash), true)) ||
+          (!isDir && isTempName(relPath.slice(slash + 1))) ||
+          ig.ignores(key)
         if (cache.size > 50_000) cache.clear()
         cache.set(key, hit)
       }

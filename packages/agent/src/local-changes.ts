@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from 'node:fs'
+import { existsSync, lstatSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { normalizePath, pathKey } from '@skein/core'
 import type { FileId } from '@skein/core'
@@ -64,6 +64,7 @@ export class LocalChanges {
         const res = await scanFolder(ctx.opts.root, { ignore: ctx.ignore, previous, under: p })
         for (const [fp, f] of res.files) view.files.set(fp, f)
         for (const fp of res.folders) view.folders.set(fp, lstatSafe(join(ctx.opts.root, fp)))
+        this.sweepTemps(res.temps)
         for (const i of res.issues)
           if (i.kind === 'io') ctx.issue(i)
           else ctx.skipped.skip({ path: i.path, kind: i.kind, message: skipMessage(i) })
@@ -104,6 +105,29 @@ export class LocalChanges {
         }
     }
     return view
+  }
+
+  /**
+   * Removes temp files of the agent's shape that no write in progress owns:
+   * litter of a write interrupted by a crash or by its folder being moved
+   * mid-write (the temp moved with the folder, out of the writer's reach).
+   */
+  private sweepTemps(temps: readonly string[]): void {
+    const { ctx } = this
+    for (const p of temps) {
+      if (ctx.writer.isInFlight(p.slice(p.lastIndexOf('/') + 1))) continue
+      try {
+        unlinkSync(join(ctx.opts.root, p))
+        ctx.opts.logger.debug('removed a stale temp file', { path: p })
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          ctx.issue({
+            path: p,
+            kind: 'io',
+            message: `Cannot remove the stale temp file ${p}: ${(err as Error).message}`,
+          })
+      }
+    }
   }
 
   /** Processes changes under `paths` (`['']` for a full rescan). */

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { hashFile } from '@skein/core/node'
 import { normalizeName } from '@skein/core'
 import type { IgnoreMatcher } from './ignore-rules.js'
+import { isTempName } from './names.js'
 import { SYNC_HASH_LIMIT, hashBytes, toFileStat } from './file-hash.js'
 import type { HashedStat } from './file-hash.js'
 
@@ -38,6 +39,8 @@ export interface ScanResult {
   issues: ScanIssue[]
   /** How many files were read and hashed. */
   hashedCount: number
+  /** Files shaped like the agent's temp files (ignored, but candidates for a stale-temp sweep). */
+  temps: string[]
 }
 
 /** Options of {@link scanFolder}. */
@@ -142,7 +145,13 @@ export async function scanFolder(
   options: Partial<ScanOptions> & Pick<ScanOptions, 'ignore'>,
 ): Promise<ScanResult> {
   const opts = { ...DEFAULT_SCAN_OPTIONS, ...options }
-  const result: ScanResult = { files: new Map(), folders: [], issues: [], hashedCount: 0 }
+  const result: ScanResult = {
+    files: new Map(),
+    folders: [],
+    issues: [],
+    hashedCount: 0,
+    temps: [],
+  }
   const big: { path: string; abs: string }[] = []
   const stack: string[] = [opts.under]
   let work = 0
@@ -160,7 +169,10 @@ export async function scanFolder(
       const name = ent.name
       const path = rel === '' ? name : rel + '/' + name
       const isDir = ent.isDirectory()
-      if (opts.ignore.ignores(path, isDir)) continue
+      if (opts.ignore.ignores(path, isDir)) {
+        if (ent.isFile() && isTempName(name)) result.temps.push(path)
+        continue
+      }
       const bad = unsyncableName(name)
       if (bad !== undefined) {
         result.issues.push({ path, kind: 'unsyncable-name', message: bad })
