@@ -7,6 +7,9 @@
  * text of its own. A used to fold its text over the body as if the body were
  * the dead binary's leftover: C's text vanished on every device.
  */
+import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentHarness, put, readText, snapshot, until } from './helpers/agent-harness.js'
 import type { TestAgent } from './helpers/agent-harness.js'
@@ -89,4 +92,62 @@ describe('a push that waited re-checks the entry before writing', () => {
     race(true))
 
   it('a body that is ahead of its entry is kept as a copy, not folded over', () => race(false))
+
+  // Chaos seed 46786858: a text edit decided on a text entry, then the body wait let
+  // another device's binary version land; the push stamped the text's hash on the
+  // binary version (kind binary, a blob that never exists) and the devices never agreed.
+  it('a text edit that waited for its body does not stamp its hash on a binary version that landed meanwhile', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const c = await h.agent('c', { 'note.md': 'base line\n' })
+    const gated = heldTransport(h.url, h.workspace)
+    transports.push(gated)
+    let a: TestAgent = await h.agent('a', {}, { transport: gated.transport })
+    await until('a has the note', () => readText(a.root, 'note.md') === 'base line\n')
+    await a.agent.whenIdle()
+    await h.stopAgent(a)
+    put(a.root, 'note.md', 'base line\nfrom A\n')
+
+    gated.gateBodies()
+    const restarted = h.agent('a', {}, { transport: gated.transport }, a.root)
+    await until('a waits for the body before pushing its edit', () => gated.bodyWaiters > 0)
+    // Meanwhile C replaces the note with binary content (newer than A's edit).
+    const bin = new Uint8Array([0, 1, 2, 3, 0, 255])
+    put(c.root, 'note.md', bin)
+    await until('the note is binary on C', () => {
+      const ws = c.agent.workspaceCrdt!
+      return ws.get(ws.findByPath('note.md')!)?.kind === 'binary'
+    })
+    await c.agent.whenIdle()
+    const live = h.agents.at(-1)!.agent // the restarting A (start() is still in its first pass)
+    await until('A sees the binary version', () => {
+      const ws = live.workspaceCrdt
+      const id = ws?.findByPath('note.md')
+      return id !== undefined && ws?.get(id)?.kind === 'binary'
+    })
+    gated.openBodies()
+    a = await restarted
+
+    const hex = (t: TestAgent) =>
+      Object.fromEntries(
+        Object.entries(snapshot(t.root)).map(([k, v]) => [k, Buffer.from(v).toString('hex')]),
+      )
+    await until(
+      'both devices agree',
+      () => JSON.stringify(snapshot(a.root)) === JSON.stringify(snapshot(c.root)),
+      30_000,
+    )
+    await a.agent.whenIdle()
+    await c.agent.whenIdle()
+    expect(hex(a)).toEqual(hex(c))
+    // The binary version is the note; A's edit is beside it as a copy.
+    expect(readFileSync(join(a.root, 'note.md'))).toEqual(Buffer.from(bin))
+    expect(Object.values(snapshot(a.root))).toContain('base line\nfrom A\n')
+    // Every entry's content is consistent: a binary entry's hash is its blob's.
+    const ws = a.agent.workspaceCrdt!
+    const entry = ws.get(ws.findByPath('note.md')!)!
+    expect(entry.kind).toBe('binary')
+    expect(entry.hash).toBe(createHash('sha256').update(bin).digest('hex'))
+    expect([...a.errors, ...c.errors]).toEqual([])
+  })
 })

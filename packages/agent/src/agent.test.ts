@@ -6,6 +6,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -109,6 +110,51 @@ describe('Agent over an in-process hub (agent logic alone)', () => {
     writeFileSync(join(a.root, 'notes-r', '.skein-notes.tmp.md'), 'mine')
     await until('look-alike on B', () => read(b.root, 'notes-r/.skein-notes.tmp.md') === 'mine')
     expect(readdirSync(join(b.root, 'notes-r')).sort()).toEqual(['.skein-notes.tmp.md', 'one.md'])
+  })
+
+  it("a new file that reuses a deleted note's inode is a new file, not a rename of the note (chaos seed 46786858)", async (tctx) => {
+    n++
+    const h = new MemoryHub()
+    const bin = Buffer.from([0, 1, 2, 0, 7, 7, 7])
+    const a = await make('a', { 'Projects/a.md': 'one\n', 'journal/keep.md': 'k\n' }, {}, h)
+    const b = await make('b', {}, {}, h)
+    await until('a.md on B', () => read(b.root, 'Projects/a.md') === 'one\n')
+    await Promise.all([a.agent.whenIdle(), b.agent.whenIdle()])
+    const ws = a.agent.workspaceCrdt!
+    const noteId = ws.findByPath('Projects/a.md')
+    // B edits the note while A deletes it and creates an image (ext4 gives it the note's inode).
+    const release = h.hold()
+    writeFileSync(join(b.root, 'Projects/a.md'), 'one\ntwo\n')
+    const ino = statSync(join(a.root, 'Projects/a.md')).ino
+    rmSync(join(a.root, 'Projects/a.md'))
+    writeFileSync(join(a.root, 'journal/img3.bin'), bin)
+    if (statSync(join(a.root, 'journal/img3.bin')).ino !== ino) {
+      release()
+      console.warn('this filesystem did not reuse the inode: nothing to test here')
+      return tctx.skip()
+    }
+    await until('A pushed the image', () => ws.findByPath('journal/img3.bin') !== undefined)
+    await Promise.all([a.agent.whenIdle(), b.agent.whenIdle()])
+    // A new file: its own FileId, not the note's.
+    expect(ws.findByPath('journal/img3.bin')).not.toBe(noteId)
+    release()
+    // The delete met B's edit: the edit wins and the note comes back, beside the image.
+    const hex = (root: string, p: string) =>
+      existsSync(join(root, p)) ? readFileSync(join(root, p)).toString('hex') : undefined
+    for (const [name, x] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      await until(
+        `both files on ${name}`,
+        () =>
+          read(x.root, 'Projects/a.md') === 'one\ntwo\n' &&
+          hex(x.root, 'journal/img3.bin') === bin.toString('hex'),
+      )
+    }
+    await Promise.all([a.agent.whenIdle(), b.agent.whenIdle()])
+    expect(readdirSync(join(a.root, 'journal')).sort()).toEqual(['img3.bin', 'keep.md'])
+    expect(readdirSync(join(b.root, 'journal')).sort()).toEqual(['img3.bin', 'keep.md'])
   })
 
   it('a binary file replaced on two devices at once keeps both versions (WS15), not the last writer only', async () => {

@@ -60,6 +60,7 @@ export class BinarySync {
       size: disk.size,
       mtimeMs: disk.mtimeMs,
       ctimeMs: disk.ctimeMs,
+      birthtimeMs: disk.birthtimeMs,
       mine: true,
     })
     await ctx.store.deletePending(disk.path)

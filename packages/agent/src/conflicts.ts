@@ -24,7 +24,8 @@ export interface TextConflict {
   /** Writes text over the disk file (checked against `disk`) and agrees on it. */
   write: (text: string) => Promise<void>
   agree: (disk: DiskFile) => Promise<void>
-  updateMeta: (disk: DiskFile) => void
+  /** False when the entry is no longer a live text note (the file was requeued; stop). */
+  updateMeta: (disk: DiskFile) => boolean
   /**
    * Folds text into the body (recorded, see fold-records.ts), rebased over
    * edits that arrived meanwhile; false when they collide (decide again).
@@ -135,7 +136,7 @@ export class Conflicts {
         return this.record(c.entry, c.disk.path, 'edit', undefined)
       case 'ours':
         c.fold(d)
-        c.updateMeta(c.disk)
+        if (!c.updateMeta(c.disk)) return
         await c.agree(c.disk)
         return this.record(c.entry, c.disk.path, 'edit', undefined)
       case 'theirs':
@@ -148,7 +149,7 @@ export class Conflicts {
           const copy = await this.saveCopy(c.disk.path, c.crdtText)
           // Remote edits may have arrived while the copy was written: keep them.
           if (!c.fold(d)) return ctx.requeue(c.entry.id)
-          c.updateMeta(c.disk)
+          if (!c.updateMeta(c.disk)) return
           await c.agree(c.disk)
           return this.record(c.entry, c.disk.path, 'edit', copy)
         }

@@ -13,6 +13,11 @@ export interface FileStat {
   size: number
   mtimeMs: number
   ctimeMs: number
+  /**
+   * Creation time, 0 where the filesystem does not keep one. A rename keeps it;
+   * a new file that reuses a deleted file's inode (ext4 does so at once) does not.
+   */
+  birthtimeMs?: number
 }
 
 /** A FileStat with its content hash. */
@@ -22,7 +27,13 @@ export interface HashedStat extends FileStat {
 
 /** The FileStat part of a `fs.Stats`. */
 export function toFileStat(st: Stats): FileStat {
-  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
+  return {
+    ino: st.ino,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    birthtimeMs: st.birthtimeMs,
+  }
 }
 
 /**

@@ -133,6 +133,7 @@ export class FileSync {
       size: disk.size,
       mtimeMs: disk.mtimeMs,
       ctimeMs: disk.ctimeMs,
+      birthtimeMs: disk.birthtimeMs,
       ...(kind === 'text' && disk.text !== undefined ? { text: disk.text } : {}),
       ...(gen === undefined ? {} : { gen }),
     }
@@ -221,6 +222,7 @@ export class FileSync {
         size: disk.size,
         mtimeMs: disk.mtimeMs,
         ctimeMs: disk.ctimeMs,
+        birthtimeMs: disk.birthtimeMs,
         text: disk.text as string,
         gen,
       }
@@ -277,6 +279,7 @@ export class FileSync {
           ino: disk.ino,
           mtimeMs: disk.mtimeMs,
           ctimeMs: disk.ctimeMs,
+          birthtimeMs: disk.birthtimeMs,
           ...(entry.kind === 'text' ? { gen: entry.gen } : {}),
         })
       // Disk, base and workspace agree: a pending record left here (an offline
@@ -320,6 +323,9 @@ export class FileSync {
     this.phase = `${disk.path}: text body`
     const body = await usableBody(this.ctx, entry, disk.path)
     if (!body) return
+    // The entry may have changed while the body synced (another device turned the
+    // note into a binary file): decide on what is there now, not on what was.
+    if (!stillCurrent(this.ctx, entry)) return
     const group = this.ctx.online() ? concurrentFolds(body, this.ctx.opts.device) : undefined
     this.phase = `${disk.path}: text ${group ? 'repair' : 'decide'}`
     if (group) await this.conflicts.repair(entry, body, group, disk)
@@ -362,7 +368,7 @@ export class FileSync {
       return this.writeText(entry, disk, c)
     }
     if (d === c) {
-      if (ctx.online() && entry.hash !== disk.hash) this.updateMeta(entry.id, disk)
+      if (ctx.online() && entry.hash !== disk.hash && !this.updateMeta(entry.id, disk)) return
       return this.agree(entry.id, disk, 'text', entry.gen)
     }
     if (!base || base.text === undefined) {
@@ -377,7 +383,7 @@ export class FileSync {
     if (!ctx.online()) return this.pending(disk, base)
     if (c === b) {
       this.fold(body, d, b)
-      this.updateMeta(entry.id, disk)
+      if (!this.updateMeta(entry.id, disk)) return
       return this.agree(entry.id, disk, 'text', entry.gen)
     }
     const merged = merge3(b, d, c, {
@@ -417,16 +423,31 @@ export class FileSync {
       bytes: new Uint8Array(0),
       size: textSize(text),
     }
-    if (ctx.online() && entry.hash !== written.hash) this.updateMeta(entry.id, written)
+    if (ctx.online() && entry.hash !== written.hash && !this.updateMeta(entry.id, written)) return
     await this.agree(entry.id, written, 'text', entry.gen)
   }
 
-  updateMeta(fileId: FileId, disk: Pick<DiskFile, 'hash' | 'size' | 'mtimeMs'>): void {
-    this.ctx.ws.updateContent(
+  /**
+   * Records a note's new text version in its entry. False (and the file
+   * requeued, no base to be agreed) when the entry is no longer a live text
+   * note: another device turned it into a binary file or deleted it while this
+   * pass awaited a write. Writing a text hash then would stamp it on the binary
+   * version (a binary entry whose blob never exists), and agreeing would make
+   * this device's text look synced when only the dead body holds it.
+   */
+  updateMeta(fileId: FileId, disk: Pick<DiskFile, 'hash' | 'size' | 'mtimeMs'>): boolean {
+    const { ctx } = this
+    const now = ctx.ws.get(fileId)
+    if (now?.kind !== 'text' || now.deleted) {
+      ctx.requeue(fileId)
+      return false
+    }
+    ctx.ws.updateContent(
       fileId,
-      { hash: disk.hash, size: disk.size, mtime: disk.mtimeMs, device: this.ctx.device },
-      this.ctx.origin,
+      { kind: 'text', hash: disk.hash, size: disk.size, mtime: disk.mtimeMs, device: ctx.device },
+      ctx.origin,
     )
+    return true
   }
 
   async pending(disk: DiskFile, base: BaseRecord | undefined): Promise<void> {

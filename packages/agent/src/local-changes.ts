@@ -322,7 +322,10 @@ export class LocalChanges {
         (vanished.has(b.fileId) ||
           this.missing.has(b.fileId) ||
           !existsSync(join(ctx.opts.root, b.path)))
-      const byIno = f.ino !== 0 ? ctx.store.basesByIno(f.ino).find(fileGone) : undefined
+      const byIno =
+        f.ino !== 0
+          ? ctx.store.basesByIno(f.ino).find((b) => fileGone(b) && sameFile(b, f))
+          : undefined
       const byHash = byIno
         ? []
         : [...new Set([...vanished.keys(), ...this.missing.keys()])]
@@ -337,7 +340,7 @@ export class LocalChanges {
       }
       ctx.opts.logger.debug('local rename', { from: old.path, to: p, by: byIno ? 'inode' : 'hash' })
       ctx.ws.moveToPath(old.fileId, p.normalize('NFC'), ctx.origin)
-      await ctx.store.putBase({ ...old, path: p, ino: f.ino })
+      await ctx.store.putBase({ ...old, path: p, ino: f.ino, birthtimeMs: f.birthtimeMs })
       // What an offline pass recorded under the old name (a delete) is this rename;
       // an edit made with it shows as a changed hash below.
       await ctx.store.deletePending(old.path)
@@ -440,6 +443,20 @@ function lstatSafe(abs: string): number {
   } catch {
     return 0
   }
+}
+
+/**
+ * True when a file found under a new name with a vanished base's inode is that
+ * file, renamed — not a new file that reused the inode of one just deleted
+ * (ext4 hands a freed inode to the next file created at once; chaos seed
+ * 46786858 took a deleted note and a new image for one file). A rename keeps
+ * the creation time; where the filesystem keeps none, it keeps the
+ * modification time, unless the file was also edited (then its content must
+ * still be the base's to count).
+ */
+function sameFile(base: BaseRecord, found: HashedStat): boolean {
+  if (base.birthtimeMs && found.birthtimeMs) return base.birthtimeMs === found.birthtimeMs
+  return base.mtimeMs === found.mtimeMs || base.hash === found.hash
 }
 
 /** A user-facing message for a skipped path: what happened, to what, and what to do. */

@@ -28,6 +28,7 @@ export async function adoptRecoveredWrites(
       size: disk.size,
       mtimeMs: disk.mtimeMs,
       ctimeMs: disk.ctimeMs,
+      birthtimeMs: disk.birthtimeMs,
       ...(disk.text === undefined ? {} : { text: disk.text }),
       ...(old?.gen === undefined ? {} : { gen: old.gen }),
     })

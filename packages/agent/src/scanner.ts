@@ -103,6 +103,7 @@ function readSmallFile(
         size: st.size,
         mtimeMs: st.mtimeMs,
         ctimeMs: st.ctimeMs,
+        birthtimeMs: st.birthtimeMs,
         hash: prev.hash,
         hashed: false,
       }
@@ -124,6 +125,7 @@ function readSmallFile(
       size: n,
       mtimeMs: st.mtimeMs,
       ctimeMs: st.ctimeMs,
+      birthtimeMs: st.birthtimeMs,
       hash: hashBytes(shared.subarray(0, n)),
       hashed: true,
     }

@@ -18,6 +18,8 @@ export interface BaseRecord {
   size: number
   mtimeMs: number
   ctimeMs: number
+  /** Creation time of the file agreed on (0 or absent: unknown); tells a rename from inode reuse. */
+  birthtimeMs?: number
   /** The agreed text (text files only): the `base` argument of merge3. */
   text?: string
   /** Body-document generation the text was agreed with. */

@@ -101,7 +101,8 @@ export class AgentHarness {
   port = 0
   readonly workspace = `ws${Math.random().toString(36).slice(2, 10)}`
   private readonly base = mkdtempSync(join(tmpdir(), 'skein-agent-it-'))
-  private readonly agents: TestAgent[] = []
+  /** Every agent started, in order (a restarting one is here before its start() returns). */
+  readonly agents: TestAgent[] = []
 
   /** Starts (or restarts, same port and data) the server. */
   async startServer(): Promise<SyncServer> {
