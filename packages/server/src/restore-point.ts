@@ -41,8 +41,8 @@ export class RestorePoint {
   }
 
   /** A new document in the state of the restore point. */
-  restore(gc: boolean): Y.Doc {
-    const doc = new Y.Doc({ gc })
+  restore(gc: boolean, guid: string): Y.Doc {
+    const doc = new Y.Doc({ gc, guid })
     doc.transact(() => {
       if (this.base) Y.applyUpdate(doc, this.base)
       for (const u of this.log) Y.applyUpdate(doc, u)

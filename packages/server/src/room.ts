@@ -35,8 +35,12 @@ export type WriteResult = UpdateVerdict | 'read-only'
 
 /** A loaded document. */
 export class Room {
-  /** The shared document; replaced (restored) when an update fails on it (PR-U1). */
-  doc = new Y.Doc()
+  /**
+   * The shared document; replaced (restored) when an update fails on it (PR-U1).
+   * Its guid is the room name: without one Yjs draws a random UUID, 31 calls to
+   * the system's random source (a sixth of the CPU of loading 5,000 documents).
+   */
+  doc: Y.Doc
   readonly awareness: AwarenessRegistry
   /** Change-feed sequence of the last durable append. */
   seq = 0
@@ -64,6 +68,7 @@ export class Room {
     readonly name: string,
     private readonly deps: RoomDeps,
   ) {
+    this.doc = new Y.Doc({ guid: name })
     this.awareness = new AwarenessRegistry(deps.maxAwarenessBytes)
     this.framePrefix = messageFramePrefix(name)
     this.doc.on('update', this.onUpdate)
@@ -171,7 +176,7 @@ export class Room {
   private restore(): void {
     let doc: Y.Doc
     try {
-      doc = this.restorePoint.restore(this.doc.gc)
+      doc = this.restorePoint.restore(this.doc.gc, this.name)
     } catch (err) {
       return this.breakDown(err)
     }

@@ -38,6 +38,9 @@ type Key = (string | number)[]
 type Op = { type: 'put' | 'del'; key: Key | Uint8Array; value?: Uint8Array; keyEncoding?: 'view' }
 type Db = {
   batch(ops: Op[], o?: object): Promise<void>
+  iterator(o: { gte: Uint8Array; lt: Uint8Array; keys: false; keyEncoding: 'view' }): {
+    all(): Promise<[undefined, Uint8Array][]>
+  }
   get(key: Key): Promise<Uint8Array | undefined>
   clear(o: { gte: Key; lt: Key }): Promise<void>
 }
@@ -152,8 +155,16 @@ export class LevelDocStore implements DocStore {
     return this.run('load a document', async (db) => {
       const seq = readNum(await get(db, docKey(docWorkspace(doc), doc)))
       if (seq === 0) return undefined
-      const entries = await getLevelUpdatesEntries(db, doc)
-      return { updates: entries.map((e) => new Uint8Array(e.value)), seq }
+      // One native read of the whole range (y-leveldb's helper streams entry by entry).
+      const entries = await db
+        .iterator({
+          gte: this.updateKey(doc, 0),
+          lt: this.updateKey(doc, MAX_CLOCK),
+          keys: false,
+          keyEncoding: 'view',
+        })
+        .all()
+      return { updates: entries.map(([, v]) => new Uint8Array(v)), seq }
     })
   }
 
