@@ -188,7 +188,11 @@ export function connectPeer(kind: ServerKind, port: number, name: string, doc: Y
   })
   return {
     synced: new Promise((r) => (p.synced ? r() : p.once('sync', () => r()))),
-    close: () => p.destroy(),
+    // The provider leaves the Awareness it made (and its 15 s check timer) alive.
+    close: () => {
+      p.destroy()
+      p.awareness.destroy()
+    },
   }
 }
 
