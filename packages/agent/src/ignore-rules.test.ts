@@ -66,4 +66,10 @@ describe('ignore rules', () => {
     dirs.push(root)
     expect(loadIgnoreMatcher(root).patterns).toEqual(DEFAULT_IGNORE_PATTERNS)
   })
+  it("keeps the agent's temp files ignored when a user un-ignores *.tmp", () => {
+    const m = createIgnoreMatcher(['!*.tmp'])
+    expect(m.ignores('draft.tmp', false)).toBe(false)
+    expect(m.ignores(`notes/${tempName()}`, false)).toBe(true)
+    expect(m.ignores('.skein-notes.tmp', false)).toBe(false)
+  })
 })

@@ -450,9 +450,10 @@ function lstatSafe(abs: string): number {
  * file, renamed — not a new file that reused the inode of one just deleted
  * (ext4 hands a freed inode to the next file created at once; chaos seed
  * 46786858 took a deleted note and a new image for one file). A rename keeps
- * the creation time; where the filesystem keeps none, it keeps the
- * modification time, unless the file was also edited (then its content must
- * still be the base's to count).
+ * the creation time. Where the filesystem keeps none, the file must still have
+ * the base's modification time or the base's content; a file renamed and
+ * edited before the agent looked is then a delete and a create (nothing lost,
+ * only its history).
  */
 function sameFile(base: BaseRecord, found: HashedStat): boolean {
   if (base.birthtimeMs && found.birthtimeMs) return base.birthtimeMs === found.birthtimeMs
