@@ -116,7 +116,7 @@ describe('crash safety (SIGKILL mid-run)', () => {
     expect(r.warnings.join('\n')).toMatch(/Resumed after an interrupted run/)
     expect(r.filesUploaded + r.filesDownloaded).toBeLessThan(250)
     expect(await expectConverged(local, provider)).toBe(250)
-  }, 60_000)
+  }, 180_000)
 
   it('CR2 S3Provider: killed mid-run, the next run converges', async () => {
     const prefix = 'crash/'
@@ -133,7 +133,7 @@ describe('crash safety (SIGKILL mid-run)', () => {
     expect(r.errors).toEqual([])
     expect(await expectConverged(local, provider)).toBe(250)
     await provider.close()
-  }, 60_000)
+  }, 180_000)
 })
 
 const MiB = 1024 * 1024
@@ -205,7 +205,7 @@ describe('resumable multipart uploads', () => {
     expect(await checkpoints(local)).toEqual(new Map())
     expect(await s3rverUploads()).toEqual([])
     await provider.close()
-  }, 60_000)
+  }, 180_000)
 
   it('CR4 an interrupted upload nobody needs any more is aborted: its file changed (a new upload replaces it) or is gone', async () => {
     const prefix = 'abandon/'
@@ -248,5 +248,5 @@ describe('resumable multipart uploads', () => {
     expect(await checkpoints(local)).toEqual(new Map())
     expect(await expectConverged(local, provider)).toBe(1)
     await provider.close()
-  }, 60_000)
+  }, 180_000)
 })
