@@ -53,18 +53,20 @@ describe('chaos: disk faults', () => {
         const own = history.ledger.next('d1 edits own.md while its disk is full')
         put(root(world, 1), 'own.md', `${own}\n`)
 
+        // Any file d1 must write can fail first (the random appends race the two
+        // set-up writes): wait for the report on one of the two named here.
+        const full = (l: string) =>
+          /ENOSPC|no space/i.test(l) && (l.includes('notes/full.md') || l.includes('fresh.md'))
         const report = await poll('d1 to report the full disk', async () => {
           const text = reportText(await world.report(1))
-          return /ENOSPC|no space/i.test(text) ? text : undefined
+          return text.split('\n').some(full) ? text : undefined
         })
         world.note(`d1 reported:\n${report}`)
         console.log(`[chaos] d1 reported:\n${report}`)
-        const lines = report.split('\n').filter((l) => /ENOSPC|no space/i.test(l))
+        const lines = report.split('\n').filter(full)
         // The message names the note by its workspace path and says what to do.
         expect(
-          lines.some(
-            (l) => (l.includes('notes/full.md') || l.includes('fresh.md')) && /free/i.test(l),
-          ),
+          lines.some((l) => /free/i.test(l)),
           lines.join('\n'),
         ).toBe(true)
         await poll('d1 own edit to reach d0', () => read(world, 0, 'own.md')?.includes(own))
