@@ -108,7 +108,10 @@ describe('web editor: offline edits merge on reconnect', () => {
     await page.keyboard.type(': boots')
     body.getText('body').insert(0, 'TODO ')
     await expect.poll(() => statusOf(page).getAttribute('data-unsynced'), POLL).not.toBe('0')
-    expect(await statusOf(page).textContent()).toMatch(/^Offline/)
+    // Between reconnect attempts the page says Offline (during one, Connecting…).
+    await expect
+      .poll(() => statusOf(page).textContent(), POLL)
+      .toMatch(/^Offline — edits are kept on this device \([1-9]\d* unsynced changes?\)$/)
 
     stack.sync = new SyncServer({ port, store: new LevelDocStore(dbDir) })
     await stack.sync.listen()
