@@ -25,28 +25,43 @@ describe('a push that waited re-checks the entry before writing', () => {
   })
 
   /**
+   * C and A (on a held transport) share `note.md`; A is then stopped, its
+   * folder and state kept (restart it with `h.agent('a', …, a.root)`).
+   */
+  async function noteOnTwoDevices(): Promise<{ c: TestAgent; a: TestAgent; gated: HeldTransport }> {
+    h = new AgentHarness()
+    await h.startServer()
+    const c = await h.agent('c', { 'note.md': 'base line\n' })
+    const held = heldTransport(h.url, h.workspace)
+    transports.push(held)
+    const a = await h.agent('a', {}, { transport: held.transport })
+    await until('a has the note', () => readText(a.root, 'note.md') === 'base line\n')
+    await a.agent.whenIdle()
+    await h.stopAgent(a)
+    return { c, a, gated: held }
+  }
+
+  /** The kind `agent`'s workspace gives `note.md` (undefined before it knows the note). */
+  const noteKind = (agent: TestAgent['agent']) => {
+    const ws = agent.workspaceCrdt
+    const id = ws?.findByPath('note.md')
+    return id === undefined ? undefined : ws?.get(id)?.kind
+  }
+
+  /**
    * A waits for the note's body to push its text over C's binary version while
    * C turns the note back into text; `entrySeen`: whether A's workspace sees
    * C's new entry before the gate opens, or only C's body (its update travels
    * first) while the workspace update is held.
    */
   async function race(entrySeen: boolean): Promise<void> {
-    h = new AgentHarness()
-    await h.startServer()
-    const c = await h.agent('c', { 'note.md': 'base line\n' })
-    const gated = heldTransport(h.url, h.workspace)
-    transports.push(gated)
-    let a: TestAgent = await h.agent('a', {}, { transport: gated.transport })
-    await until('a has the note', () => readText(a.root, 'note.md') === 'base line\n')
-    await a.agent.whenIdle()
-    await h.stopAgent(a)
+    const setup = await noteOnTwoDevices()
+    const { c, gated } = setup
+    let a = setup.a
 
     // C replaces the note with binary content while A is away.
     put(c.root, 'note.md', new Uint8Array([0, 1, 2, 3, 0, 255]))
-    await until('the note is binary', () => {
-      const ws = c.agent.workspaceCrdt!
-      return ws.get(ws.findByPath('note.md')!)?.kind === 'binary'
-    })
+    await until('the note is binary', () => noteKind(c.agent) === 'binary')
     await c.agent.whenIdle()
     // A's offline edit is newer: its text wins the binary conflict on reconnect.
     await new Promise((r) => setTimeout(r, 20))
@@ -59,10 +74,7 @@ describe('a push that waited re-checks the entry before writing', () => {
     if (!entrySeen) gated.hold()
     // Meanwhile C turns the note back into text of its own.
     put(c.root, 'note.md', 'from C\n')
-    await until('the note is text again', () => {
-      const ws = c.agent.workspaceCrdt!
-      return ws.get(ws.findByPath('note.md')!)?.kind === 'text'
-    })
+    await until('the note is text again', () => noteKind(c.agent) === 'text')
     await c.agent.whenIdle()
     await new Promise((r) => setTimeout(r, 300)) // C's writes reach A
     gated.openBodies()
@@ -97,15 +109,9 @@ describe('a push that waited re-checks the entry before writing', () => {
   // another device's binary version land; the push stamped the text's hash on the
   // binary version (kind binary, a blob that never exists) and the devices never agreed.
   it('a text edit that waited for its body does not stamp its hash on a binary version that landed meanwhile', async () => {
-    h = new AgentHarness()
-    await h.startServer()
-    const c = await h.agent('c', { 'note.md': 'base line\n' })
-    const gated = heldTransport(h.url, h.workspace)
-    transports.push(gated)
-    let a: TestAgent = await h.agent('a', {}, { transport: gated.transport })
-    await until('a has the note', () => readText(a.root, 'note.md') === 'base line\n')
-    await a.agent.whenIdle()
-    await h.stopAgent(a)
+    const setup = await noteOnTwoDevices()
+    const { c, gated } = setup
+    let a = setup.a
     put(a.root, 'note.md', 'base line\nfrom A\n')
 
     gated.gateBodies()
@@ -114,17 +120,10 @@ describe('a push that waited re-checks the entry before writing', () => {
     // Meanwhile C replaces the note with binary content (newer than A's edit).
     const bin = new Uint8Array([0, 1, 2, 3, 0, 255])
     put(c.root, 'note.md', bin)
-    await until('the note is binary on C', () => {
-      const ws = c.agent.workspaceCrdt!
-      return ws.get(ws.findByPath('note.md')!)?.kind === 'binary'
-    })
+    await until('the note is binary on C', () => noteKind(c.agent) === 'binary')
     await c.agent.whenIdle()
     const live = h.agents.at(-1)!.agent // the restarting A (start() is still in its first pass)
-    await until('A sees the binary version', () => {
-      const ws = live.workspaceCrdt
-      const id = ws?.findByPath('note.md')
-      return id !== undefined && ws?.get(id)?.kind === 'binary'
-    })
+    await until('A sees the binary version', () => noteKind(live) === 'binary')
     gated.openBodies()
     a = await restarted
 
