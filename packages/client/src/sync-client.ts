@@ -23,6 +23,9 @@ import type { Frame } from '@skein/protocol'
 import { DocHandle } from './doc-handle.js'
 import type { HandleHost } from './doc-handle.js'
 import { Heartbeat } from './heartbeat.js'
+
+/** The net.Socket under Node's `ws`. */
+type Corkable = { cork(): void; uncork(): void }
 import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay, validateClientOptions } from './options.js'
 import type { SyncClientOptions, WebSocketLike } from './options.js'
 import { Listeners } from './status.js'
@@ -323,6 +326,9 @@ export class SyncClient implements HandleHost {
     }
   }
 
+  /** True while the socket is corked until the turn ends (see {@link cork}). */
+  private corked = false
+
   private sendFeed(id: number): void {
     const f = this.feeds.get(id)
     if (!f) return
@@ -416,7 +422,27 @@ export class SyncClient implements HandleHost {
   }
 
   private sendRaw(data: Uint8Array): void {
-    if (this.ws?.readyState === OPEN) this.ws.send(data)
+    const ws = this.ws
+    if (ws?.readyState !== OPEN) return
+    if (!this.corked) this.cork(ws)
+    ws.send(data)
+  }
+
+  /**
+   * Under Node's `ws`, holds the socket's writes until the end of this
+   * event-loop turn, so a burst of frames (subscribing to a whole workspace)
+   * leaves in one write, not one system call per frame. `ws` keeps its
+   * net.Socket private (`_socket`); browsers buffer sends themselves.
+   */
+  private cork(ws: WebSocketLike): void {
+    const socket = (ws as { _socket?: Partial<Corkable> })._socket
+    if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return
+    socket.cork()
+    this.corked = true
+    setImmediate(() => {
+      this.corked = false
+      socket.uncork!()
+    })
   }
 
   /** @internal */

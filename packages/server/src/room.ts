@@ -2,6 +2,12 @@
  * One loaded document: the shared Y.Doc, its subscribers, its awareness and its
  * write queue. Updates are broadcast as soon as they are validated and applied;
  * the author is acked once the store has durably appended them (SPEC.md PR-K1).
+ *
+ * A document stored as one update (compacted, or written once) stays "cold"
+ * until something writes to it: the room keeps the stored bytes, answers a
+ * client with an empty state vector with them as they are and derives its state
+ * vector from them, and builds the Y.Doc only when it is first needed. Loading
+ * a workspace on a new device then costs no Yjs decoding or re-encoding.
  */
 import * as Y from 'yjs'
 import { YSyncType, encodeSyncFrame, messageFramePrefix } from '@skein/protocol'
@@ -40,7 +46,10 @@ export class Room {
    * Its guid is the room name: without one Yjs draws a random UUID, 31 calls to
    * the system's random source (a sixth of the CPU of loading 5,000 documents).
    */
-  doc: Y.Doc
+  private live: Y.Doc | undefined
+  /** The stored state while the document is cold (no Y.Doc built yet), and its state vector. */
+  private cold: Uint8Array | undefined
+  private coldVector: Uint8Array | undefined
   readonly awareness: AwarenessRegistry
   /** Change-feed sequence of the last durable append. */
   seq = 0
@@ -68,10 +77,37 @@ export class Room {
     readonly name: string,
     private readonly deps: RoomDeps,
   ) {
-    this.doc = new Y.Doc({ guid: name })
     this.awareness = new AwarenessRegistry(deps.maxAwarenessBytes)
     this.framePrefix = messageFramePrefix(name)
-    this.doc.on('update', this.onUpdate)
+  }
+
+  /** False while the document is cold: served from its stored bytes, no Y.Doc built. */
+  get built(): boolean {
+    return this.live !== undefined
+  }
+
+  /** The shared document, built from the stored state on first use. */
+  get doc(): Y.Doc {
+    if (!this.live) {
+      const doc = new Y.Doc({ guid: this.name })
+      if (this.cold) {
+        Y.applyUpdate(doc, this.cold, LOAD_ORIGIN)
+        // the stored bytes are the restore point: no encoding before the first write
+        this.restorePoint.reset(doc, this.cold)
+        this.cold = this.coldVector = undefined
+      }
+      this.adopt(doc)
+    }
+    return this.live!
+  }
+
+  /**
+   * Makes `doc` the live document. The update listener is attached only now:
+   * with one attached, Yjs encodes every transaction (loading too) as an update.
+   */
+  private adopt(doc: Y.Doc): void {
+    this.live = doc
+    doc.on('update', this.onUpdate)
   }
 
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -84,11 +120,23 @@ export class Room {
     const stored = await this.deps.store.load(this.name)
     this.deps.metrics.time('load', performance.now() - t0)
     if (!stored) return
-    this.doc.transact(() => {
-      for (const u of stored.updates) Y.applyUpdate(this.doc, u, LOAD_ORIGIN)
-    }, LOAD_ORIGIN)
     this.seq = stored.seq
     this.appendsSinceCompact = stored.updates.length > 1 ? stored.updates.length : 0
+    if (stored.updates.length === 1) {
+      try {
+        // decodes every struct: a corrupt state fails here, as applying it would
+        this.coldVector = Y.encodeStateVectorFromUpdate(stored.updates[0]!)
+        this.cold = stored.updates[0]
+        return
+      } catch {
+        // fall through: applying it reports the failure as a load error
+      }
+    }
+    const doc = new Y.Doc({ guid: this.name })
+    doc.transact(() => {
+      for (const u of stored.updates) Y.applyUpdate(doc, u, LOAD_ORIGIN)
+    }, LOAD_ORIGIN)
+    this.adopt(doc)
   }
 
   /** True when no write is queued or being stored. */
@@ -115,11 +163,13 @@ export class Room {
 
   /** The document's encoded state vector. */
   stateVector(): Uint8Array {
-    return Y.encodeStateVector(this.doc)
+    return this.coldVector ?? Y.encodeStateVector(this.doc)
   }
 
   /** The update a peer with state vector `sv` is missing. Throws on a malformed vector. */
   diff(sv: Uint8Array | undefined): Uint8Array {
+    // an empty vector (a new replica) is missing everything: the stored state as it is
+    if (this.cold && (sv === undefined || (sv.length === 1 && sv[0] === 0))) return this.cold
     return Y.encodeStateAsUpdate(this.doc, sv)
   }
 
@@ -182,8 +232,7 @@ export class Room {
     }
     this.doc.off('update', this.onUpdate)
     this.doc.destroy()
-    this.doc = doc
-    doc.on('update', this.onUpdate)
+    this.adopt(doc)
   }
 
   private accept(update: Uint8Array, origin: Peer | undefined): void {
@@ -301,6 +350,8 @@ export class Room {
   destroy(): void {
     this.guard.destroy()
     this.restorePoint.clear()
-    this.doc.destroy()
+    this.live?.destroy()
+    this.live = undefined
+    this.cold = this.coldVector = undefined
   }
 }

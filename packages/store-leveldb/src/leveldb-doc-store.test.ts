@@ -67,3 +67,84 @@ describe('LevelDocStore group commit', () => {
     await rm(dir, { recursive: true, force: true })
   })
 })
+
+describe('LevelDocStore batched loads', () => {
+  async function open() {
+    const dir = await mkdtemp(join(tmpdir(), 'skein-level-'))
+    return { dir, store: new LevelDocStore(dir) }
+  }
+  const textUpdate = (s: string) => {
+    const d = new Y.Doc()
+    d.getText('t').insert(0, s)
+    return Y.encodeStateAsUpdate(d)
+  }
+  const textOf = (updates: Uint8Array[] | undefined) => {
+    const d = new Y.Doc()
+    for (const u of updates ?? []) Y.applyUpdate(d, u)
+    return d.getText('t').toJSON()
+  }
+
+  it('DS9 loads issued at once each get their own document, in call order with appends', async () => {
+    const { dir, store } = await open()
+    const names = Array.from({ length: 300 }, (_, i) => `ws/d${i}`)
+    await Promise.all(names.map((n) => store.append(n, textUpdate(n))))
+    // short logs (read by key), one long log (read with an iterator), one missing document
+    const long = new Y.Doc()
+    const longUpdates: Uint8Array[] = []
+    long.on('update', (u: Uint8Array) => longUpdates.push(u))
+    for (let i = 0; i < 100; i++) long.getText('t').insert(i, 'x')
+    await Promise.all(longUpdates.map((u) => store.append('ws/long', u)))
+    const loads = await Promise.all([...names, 'ws/long', 'ws/none'].map((n) => store.load(n)))
+    expect(loads.slice(0, 300).map((l) => textOf(l?.updates))).toEqual(names)
+    expect(loads[300]?.updates).toHaveLength(100)
+    expect(textOf(loads[300]?.updates)).toBe('x'.repeat(100))
+    expect(loads[301]).toBeUndefined()
+    // an append issued before a load is in what it reads; one issued after is not
+    const [, seen, before] = await Promise.all([
+      store.append('ws/d1', textUpdate('more')),
+      store.load('ws/d1'),
+      store.load('ws/d2'),
+      store.append('ws/d2', textUpdate('later')),
+    ])
+    expect(seen?.updates).toHaveLength(2)
+    expect(before?.updates).toHaveLength(1)
+    expect((await store.load('ws/d2'))?.updates).toHaveLength(2)
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('DS10 a record without a clock range (older stores) and an update appended by y-leveldb itself are still read', async () => {
+    const { dir, store } = await open()
+    await store.append('ws/a', textUpdate('a'))
+    await store.append('ws/b', textUpdate('b'))
+    await store.close()
+    // rewrite ws/a's record the way earlier versions did (sequence only)
+    const raw = new LeveldbPersistence(dir)
+    await raw._transact((db: { put(k: unknown, v: Uint8Array): Promise<void> }) =>
+      db.put(['skein_doc', 'ws', 'ws/a'], new TextEncoder().encode('1')),
+    )
+    // y-leveldb appends to ws/b after the range Skein recorded
+    const extra = new Y.Doc()
+    extra.getText('u').insert(0, 'direct')
+    await raw.storeUpdate('ws/b', Y.encodeStateAsUpdate(extra))
+    await raw.destroy()
+    const again = new LevelDocStore(dir)
+    const [a, b] = await Promise.all([again.load('ws/a'), again.load('ws/b')])
+    expect(textOf(a?.updates)).toBe('a')
+    expect(b?.updates).toHaveLength(2)
+    // appends and a compaction after a legacy record keep every update
+    await again.append('ws/a', textUpdate('A'))
+    const d = new Y.Doc()
+    for (const u of (await again.load('ws/a'))!.updates) Y.applyUpdate(d, u)
+    expect(d.getText('t').length).toBe(2)
+    await again.compact('ws/a', Y.encodeStateAsUpdate(d))
+    const compacted = await again.load('ws/a')
+    expect(compacted?.updates).toHaveLength(1)
+    expect(textOf(compacted?.updates).length).toBe(2)
+    await again.close()
+    const reopened = new LevelDocStore(dir)
+    expect((await reopened.load('ws/a'))?.updates).toHaveLength(1)
+    await reopened.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+})

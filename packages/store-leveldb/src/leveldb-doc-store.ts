@@ -9,6 +9,12 @@
  * own key but each document's feed entry and each workspace head only once. A
  * fast typist's stream of one-keystroke updates then costs one write per disk
  * round trip, not one per keystroke — and the server never has to merge them.
+ *
+ * Loads are batched the same way: every load asked for while the previous store
+ * operation is in flight joins one batch, read with two native `getMany` calls
+ * (the documents' records, then their update keys) instead of a get and an
+ * iterator per document. A document's record (`skein_doc`) keeps its feed
+ * sequence and the clock range of its updates (`seq:first:last`) for this.
  */
 import { SkeinError, docWorkspace, noopLogger } from '@skein/core'
 import type { ChangePage, DocStore, Logger, StoredDoc } from '@skein/core'
@@ -38,6 +44,10 @@ type Key = (string | number)[]
 type Op = { type: 'put' | 'del'; key: Key | Uint8Array; value?: Uint8Array; keyEncoding?: 'view' }
 type Db = {
   batch(ops: Op[], o?: object): Promise<void>
+  getMany(
+    keys: (Key | Uint8Array)[],
+    o?: { keyEncoding: 'view' },
+  ): Promise<(Uint8Array | undefined)[]>
   iterator(o: { gte: Uint8Array; lt: Uint8Array; keys: false; keyEncoding: 'view' }): {
     all(): Promise<[undefined, Uint8Array][]>
   }
@@ -45,6 +55,25 @@ type Db = {
   clear(o: { gte: Key; lt: Key }): Promise<void>
 }
 type Result<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+/** One load waiting for its batch. */
+interface PendingLoad {
+  doc: string
+  resolve: (stored: StoredDoc | undefined) => void
+  reject: (err: unknown) => void
+}
+
+/**
+ * A document's record: its last feed sequence and the clocks of its first and
+ * last stored update. `last` -1: no update stored. `first` -1 with a `last`: the
+ * first is unknown (a record written before ranges were kept); such a document
+ * is read with an iterator until its next compaction records a range.
+ */
+interface DocMeta {
+  seq: number
+  first: number
+  last: number
+}
 
 /** One append waiting for its group commit. */
 interface PendingAppend {
@@ -59,6 +88,22 @@ const text = new TextEncoder()
 const untext = new TextDecoder()
 const num = (n: number) => text.encode(String(n))
 const readNum = (b: Uint8Array | undefined) => (b ? Number(untext.decode(b)) : 0)
+/** Most updates a batched load reads by key; a longer log is read with an iterator. */
+const MAX_KEYED_UPDATES = 64
+
+/** Parses a document record: `seq:first:last`, or `seq` alone (then the range is unknown: undefined). */
+function readMeta(b: Uint8Array | undefined): { seq: number; range?: [number, number] } {
+  if (!b) return { seq: 0 }
+  const parts = untext.decode(b).split(':').map(Number)
+  const seq = Number.isSafeInteger(parts[0]) ? parts[0]! : 0
+  const [, first = -1, last = -1] = parts
+  const ok = parts.length === 3 && Number.isSafeInteger(first) && first >= 0 && last >= first
+  return ok ? { seq, range: [first, last] } : { seq }
+}
+
+/** Encodes a document record; the clock range only when it is known. */
+const writeMeta = (m: DocMeta) =>
+  text.encode(m.first >= 0 ? `${m.seq}:${m.first}:${m.last}` : String(m.seq))
 
 /** level@8 rejects a missing key with `notFound`; Skein treats not-found as a value. */
 async function get(db: Db, key: Key): Promise<Uint8Array | undefined> {
@@ -80,14 +125,15 @@ export class LevelDocStore implements DocStore {
   private readonly persistence: LeveldbPersistence
   private readonly options: LevelDocStoreOptions
   private readonly heads = new Map<string, number>()
-  private readonly clocks = new Map<string, number>()
-  /** Last feed sequence per document (saves a read per append). */
-  private readonly seqs = new Map<string, number>()
+  /** Per document: its record as last written or read (saves a read and an iterator per append). */
+  private readonly metas = new Map<string, DocMeta>()
   private closed = false
   /** Per document: the encoded `['v1', doc, 'update']` key prefix (saves an encoder per append). */
   private readonly prefixes = new Map<string, Uint8Array>()
   /** Appends that will go into the next group commit; undefined once it started or another op was queued. */
   private batch: PendingAppend[] | undefined
+  /** Loads that will go into the next load batch; undefined once it started or another op was queued. */
+  private loads: PendingLoad[] | undefined
 
   /** Opens (creating if needed) the store in `location`. */
   constructor(
@@ -105,6 +151,7 @@ export class LevelDocStore implements DocStore {
    */
   private run<T>(what: string, f: (db: Db) => Promise<T>): Promise<T> {
     this.batch = undefined
+    this.loads = undefined
     return this.transact(what, f)
   }
 
@@ -140,32 +187,93 @@ export class LevelDocStore implements DocStore {
     return h
   }
 
-  private async lastClock(db: Db, doc: string): Promise<number> {
-    let c = this.clocks.get(doc)
-    if (c === undefined) {
+  /** The document's record, from the cache or the store; finds the clock range of a log without one. */
+  private async meta(db: Db, doc: string): Promise<DocMeta> {
+    const cached = this.metas.get(doc)
+    if (cached) return cached
+    const { seq, range } = readMeta(await get(db, docKey(docWorkspace(doc), doc)))
+    let m: DocMeta
+    if (range) m = { seq, first: range[0], last: range[1] }
+    else {
+      // no range kept: find the last clock; the first stays unknown unless the log is empty
       const last = await getLevelUpdatesEntries(db, doc, { reverse: true, limit: 1, values: false })
-      c = last.length === 0 ? -1 : (last[0]!.key[3] as number)
-      if (this.clocks.size > 100_000) this.clocks.clear()
-      this.clocks.set(doc, c)
+      m = { seq, first: -1, last: last.length === 0 ? -1 : (last[0]!.key[3] as number) }
     }
-    return c
+    this.remember(doc, m)
+    return m
   }
 
-  async load(doc: string): Promise<StoredDoc | undefined> {
-    return this.run('load a document', async (db) => {
-      const seq = readNum(await get(db, docKey(docWorkspace(doc), doc)))
-      if (seq === 0) return undefined
-      // One native read of the whole range (y-leveldb's helper streams entry by entry).
-      const entries = await db
-        .iterator({
-          gte: this.updateKey(doc, 0),
-          lt: this.updateKey(doc, MAX_CLOCK),
-          keys: false,
-          keyEncoding: 'view',
+  private remember(doc: string, m: DocMeta): void {
+    if (this.metas.size > 100_000) this.metas.clear()
+    this.metas.set(doc, m)
+  }
+
+  load(doc: string): Promise<StoredDoc | undefined> {
+    if (this.closed) return this.transact('load a document', async () => undefined)
+    return new Promise<StoredDoc | undefined>((resolve, reject) => {
+      if (!this.loads) {
+        const loads: PendingLoad[] = []
+        this.loads = loads
+        // later appends must not overtake these loads (call order)
+        this.batch = undefined
+        this.transact('load documents', async (db) => {
+          if (this.loads === loads) this.loads = undefined
+          await this.loadMany(db, loads)
+        }).catch((err: unknown) => {
+          for (const l of loads) l.reject(err)
         })
-        .all()
-      return { updates: entries.map(([, v]) => new Uint8Array(v)), seq }
+      }
+      this.loads.push({ doc, resolve, reject })
     })
+  }
+
+  /**
+   * Reads a batch of documents: their records in one `getMany`, then the updates
+   * of every document with a short known clock range in another — plus the key
+   * after each range, which must be absent (else something appended outside
+   * this store and the document is read with an iterator, like one without a range).
+   */
+  private async loadMany(db: Db, loads: PendingLoad[]): Promise<void> {
+    const docs = [...new Set(loads.map((l) => l.doc))]
+    const records = await db.getMany(docs.map((d) => docKey(docWorkspace(d), d)))
+    const found = new Map<string, StoredDoc | undefined>()
+    const keyed: { doc: string; seq: number; first: number; last: number; at: number }[] = []
+    const keys: Uint8Array[] = []
+    const scanned: { doc: string; seq: number }[] = []
+    docs.forEach((doc, i) => {
+      const { seq, range } = readMeta(records[i])
+      if (seq === 0) found.set(doc, undefined)
+      else if (range && range[1] - range[0] < MAX_KEYED_UPDATES) {
+        keyed.push({ doc, seq, first: range[0], last: range[1], at: keys.length })
+        for (let c = range[0]; c <= range[1] + 1; c++) keys.push(this.updateKey(doc, c))
+      } else scanned.push({ doc, seq })
+    })
+    const values = keys.length > 0 ? await db.getMany(keys, { keyEncoding: 'view' }) : []
+    for (const k of keyed) {
+      const n = k.last - k.first + 1
+      const updates = values.slice(k.at, k.at + n)
+      if (values[k.at + n] !== undefined || updates.some((u) => u === undefined)) {
+        scanned.push({ doc: k.doc, seq: k.seq })
+        continue
+      }
+      found.set(k.doc, { updates: updates.map((u) => new Uint8Array(u!)), seq: k.seq })
+      if (!this.metas.has(k.doc)) this.remember(k.doc, { seq: k.seq, first: k.first, last: k.last })
+    }
+    await Promise.all(
+      scanned.map(async ({ doc, seq }) => {
+        // one native read of the whole range (y-leveldb's helper streams entry by entry)
+        const entries = await db
+          .iterator({
+            gte: this.updateKey(doc, 0),
+            lt: this.updateKey(doc, MAX_CLOCK),
+            keys: false,
+            keyEncoding: 'view',
+          })
+          .all()
+        found.set(doc, { updates: entries.map(([, v]) => new Uint8Array(v)), seq })
+      }),
+    )
+    for (const l of loads) l.resolve(found.get(l.doc))
   }
 
   append(doc: string, update: Uint8Array): Promise<number> {
@@ -211,26 +319,27 @@ export class LevelDocStore implements DocStore {
   private async commit(db: Db, batch: PendingAppend[]): Promise<void> {
     const ops: Op[] = []
     const heads = new Map<string, number>()
-    const clocks = new Map<string, number>()
-    /** Per document: feed sequence before this batch (its entry is deleted) and after it. */
-    const seqs = new Map<string, { before: number; after: number }>()
+    /** Per document: its record after this batch, and its feed sequence before it (that entry is deleted). */
+    const metas = new Map<string, { meta: DocMeta; before: number }>()
     const done: [PendingAppend, number][] = []
     for (const a of batch) {
       const ws = docWorkspace(a.doc)
-      const clock = (clocks.get(a.doc) ?? (await this.lastClock(db, a.doc))) + 1
+      let m = metas.get(a.doc)
+      if (!m) {
+        const stored = await this.meta(db, a.doc)
+        m = { meta: { ...stored }, before: stored.seq }
+      }
+      const clock = m.meta.last + 1
       if (clock >= MAX_CLOCK) {
         a.reject(new SkeinError('INTERNAL', `Update clock overflow in ${a.doc}: compact it.`))
         continue
       }
       const seq = (heads.get(ws) ?? (await this.head(db, ws))) + 1
       heads.set(ws, seq)
-      clocks.set(a.doc, clock)
-      const s = seqs.get(a.doc)
-      if (s) s.after = seq
-      else {
-        const before = this.seqs.get(a.doc) ?? readNum(await get(db, docKey(ws, a.doc)))
-        seqs.set(a.doc, { before, after: seq })
-      }
+      if (m.meta.last < 0) m.meta.first = clock
+      m.meta.last = clock
+      m.meta.seq = seq
+      metas.set(a.doc, m)
       ops.push({
         type: 'put',
         key: this.updateKey(a.doc, clock),
@@ -239,32 +348,37 @@ export class LevelDocStore implements DocStore {
       })
       done.push([a, seq])
     }
-    for (const [doc, { before, after }] of seqs) {
+    for (const [doc, { meta, before }] of metas) {
       const ws = docWorkspace(doc)
-      ops.push({ type: 'put', key: docKey(ws, doc), value: num(after) })
-      ops.push({ type: 'put', key: feedKey(ws, after), value: text.encode(doc) })
+      ops.push({ type: 'put', key: docKey(ws, doc), value: writeMeta(meta) })
+      ops.push({ type: 'put', key: feedKey(ws, meta.seq), value: text.encode(doc) })
       if (before > 0) ops.push({ type: 'del', key: feedKey(ws, before) })
     }
     for (const [ws, head] of heads) ops.push({ type: 'put', key: headKey(ws), value: num(head) })
     if (ops.length > 0) await db.batch(ops, { sync: this.options.sync })
     for (const [ws, head] of heads) this.heads.set(ws, head)
-    if (this.clocks.size > 100_000) this.clocks.clear()
-    for (const [doc, clock] of clocks) this.clocks.set(doc, clock)
-    if (this.seqs.size > 100_000) this.seqs.clear()
-    for (const [doc, { after }] of seqs) this.seqs.set(doc, after)
+    for (const [doc, { meta }] of metas) this.remember(doc, meta)
     for (const [a, seq] of done) a.resolve(seq)
   }
 
+  /**
+   * Writes the compacted state after the last update, with the record's new
+   * range (one batch), then clears the older updates — a crash in between
+   * leaves redundant updates below the range, never a gap.
+   */
   async compact(doc: string, state: Uint8Array): Promise<void> {
     return this.run('compact a document', async (db) => {
-      const last = await this.lastClock(db, doc)
-      if (last < 0) return
-      const clock = last + 1
-      await db.batch([{ type: 'put', key: updateKey(doc, clock), value: state }], {
-        sync: this.options.sync,
-      })
+      const m = await this.meta(db, doc)
+      if (m.last < 0) return
+      const clock = m.last + 1
+      const next: DocMeta = { seq: m.seq, first: clock, last: clock }
+      const ops: Op[] = [{ type: 'put', key: updateKey(doc, clock), value: state }]
+      if (m.seq > 0) {
+        ops.push({ type: 'put', key: docKey(docWorkspace(doc), doc), value: writeMeta(next) })
+      }
+      await db.batch(ops, { sync: this.options.sync })
+      this.remember(doc, next)
       await db.clear({ gte: updateKey(doc, 0), lt: updateKey(doc, clock) })
-      this.clocks.set(doc, clock)
     })
   }
 
@@ -282,7 +396,7 @@ export class LevelDocStore implements DocStore {
   async delete(doc: string): Promise<void> {
     return this.run('delete a document', async (db) => {
       const ws = docWorkspace(doc)
-      const seq = readNum(await get(db, docKey(ws, doc)))
+      const { seq } = readMeta(await get(db, docKey(ws, doc)))
       await db.clear({ gte: updateKey(doc, 0), lt: updateKey(doc, MAX_CLOCK) })
       if (seq > 0) {
         await db.batch([
@@ -290,8 +404,7 @@ export class LevelDocStore implements DocStore {
           { type: 'del', key: feedKey(ws, seq) },
         ])
       }
-      this.clocks.delete(doc)
-      this.seqs.delete(doc)
+      this.metas.delete(doc)
     })
   }
 
