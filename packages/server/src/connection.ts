@@ -13,8 +13,7 @@ import { RateLimiter } from './rate-limiter.js'
 import type { RoomManager } from './room-manager.js'
 import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
-import { flushAtTurnEnd } from './write-batch.js'
-import type { Flushable } from './write-batch.js'
+import type { Flushable, WriteBatcher } from './write-batch.js'
 
 /** Server parts a connection uses. */
 export interface ConnectionContext {
@@ -22,6 +21,7 @@ export interface ConnectionContext {
   metrics: ServerMetrics
   logger: Logger
   rooms: RoomManager
+  writes: WriteBatcher
 }
 
 let nextId = 1
@@ -119,12 +119,12 @@ export abstract class Connection implements Peer, Flushable {
     socket.write(wire)
   }
 
-  /** Frames sent during one event-loop turn leave in one write (see write-batch.ts). */
+  /** Frames sent until the next flush leave in one write (see write-batch.ts). */
   private cork(socket: Corkable): void {
     if (this.corked) return
     this.corked = socket
     socket.cork()
-    flushAtTurnEnd(this)
+    this.ctx.writes.add(this)
   }
 
   /** Sends what was written since the socket was corked. */

@@ -11,6 +11,7 @@ import type { DocStore } from '@skein/core'
 import { BLOB_PATH, CloseCode, MUX_PATH } from '@skein/protocol'
 import { handleBlob } from './blob-http.js'
 import type { Connection, ConnectionContext } from './connection.js'
+import { WriteBatcher } from './write-batch.js'
 import { LegacyConnection } from './legacy-connection.js'
 import { ServerMetrics } from './metrics.js'
 import { MuxConnection } from './mux-connection.js'
@@ -56,7 +57,13 @@ export class SyncServer {
       },
       o.evictAfterMs,
     )
-    this.ctx = { options: o, metrics: this.metrics, logger: o.logger, rooms: this.rooms }
+    this.ctx = {
+      options: o,
+      metrics: this.metrics,
+      logger: o.logger,
+      rooms: this.rooms,
+      writes: new WriteBatcher(o.writeIntervalMs),
+    }
     this.http = createServer((req, res) => void this.onRequest(req, res))
     this.wss = new WebSocketServer({
       noServer: true,

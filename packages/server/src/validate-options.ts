@@ -21,6 +21,7 @@ const COUNTS: [keyof SyncServerOptions, number][] = [
   ['evictAfterMs', 0],
   ['compactAfterUpdates', 1],
   ['storeIntervalMs', 0],
+  ['writeIntervalMs', 0],
   ['shutdownTimeoutMs', 0],
 ]
 

@@ -1,11 +1,13 @@
 /**
- * Coalesces socket writes per event-loop turn. A connection that corks its
- * socket joins the batch; one `setImmediate` for the whole server flushes every
- * connection of the batch once the turn's I/O callbacks ran. Frames a turn
- * sends to one socket — broadcasts of several incoming updates, acks — then
- * leave in one write (one syscall), and the broadcast of one update costs one
- * callback, not one microtask per recipient. A frame waits at most for the
- * rest of the turn.
+ * Coalesces socket writes. A connection that corks its socket joins the
+ * batch; one timer per server flushes every connection of the batch: at the end
+ * of the event-loop turn (once the turn's I/O callbacks ran), but not sooner
+ * than `intervalMs` after the previous flush. Frames a turn sends to one socket
+ * — broadcasts of several incoming updates, acks — then leave in one write (one
+ * system call), and the broadcast of one update costs one callback, not one
+ * microtask per recipient. A lone frame leaves at the end of its turn; under a
+ * stream of updates (a busy document) each socket gets at most one write per
+ * interval, so a frame waits at most `intervalMs`.
  */
 
 /** Something holding corked writes. */
@@ -14,21 +16,30 @@ export interface Flushable {
   flushWrites(): void
 }
 
-let batch: Flushable[] = []
-let scheduled = false
+/** The write batch of one server. */
+export class WriteBatcher {
+  private batch: Flushable[] = []
+  private scheduled = false
+  private last = -Infinity
 
-function flush(): void {
-  scheduled = false
-  const pending = batch
-  batch = []
-  for (const f of pending) f.flushWrites()
-}
+  /** `intervalMs`: least time between two flushes (`SyncServerOptions.writeIntervalMs`). */
+  constructor(private readonly intervalMs: number) {}
 
-/** Calls `f.flushWrites()` at the end of this event-loop turn (once per call). */
-export function flushAtTurnEnd(f: Flushable): void {
-  batch.push(f)
-  if (!scheduled) {
-    scheduled = true
-    setImmediate(flush)
+  private readonly flush = (): void => {
+    this.scheduled = false
+    this.last = performance.now()
+    const pending = this.batch
+    this.batch = []
+    for (const f of pending) f.flushWrites()
+  }
+
+  /** Calls `f.flushWrites()` at the next flush (once per call). */
+  add(f: Flushable): void {
+    this.batch.push(f)
+    if (this.scheduled) return
+    this.scheduled = true
+    const wait = this.last + this.intervalMs - performance.now()
+    if (wait > 0) setTimeout(this.flush, wait)
+    else setImmediate(this.flush)
   }
 }
