@@ -26,6 +26,8 @@ import { Heartbeat } from './heartbeat.js'
 
 /** The net.Socket under Node's `ws`. */
 type Corkable = { cork(): void; uncork(): void }
+/** Most frames held in one corked write. */
+const MAX_CORKED_FRAMES = 256
 import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay, validateClientOptions } from './options.js'
 import type { SyncClientOptions, WebSocketLike } from './options.js'
 import { Listeners } from './status.js'
@@ -326,8 +328,9 @@ export class SyncClient implements HandleHost {
     }
   }
 
-  /** True while the socket is corked until the turn ends (see {@link cork}). */
-  private corked = false
+  /** The socket while corked until the turn ends (see {@link cork}), and the frames held. */
+  private corked: Corkable | undefined
+  private corkedFrames = 0
 
   private sendFeed(id: number): void {
     const f = this.feeds.get(id)
@@ -424,24 +427,35 @@ export class SyncClient implements HandleHost {
   private sendRaw(data: Uint8Array): void {
     const ws = this.ws
     if (ws?.readyState !== OPEN) return
-    if (!this.corked) this.cork(ws)
+    if (this.corked) {
+      // a long synchronous burst (a script applying thousands of edits) must not
+      // hold everything until it ends: the server could not start on it meanwhile
+      if (++this.corkedFrames >= MAX_CORKED_FRAMES) {
+        this.corked.uncork()
+        this.corked.cork()
+        this.corkedFrames = 0
+      }
+    } else this.cork(ws)
     ws.send(data)
   }
 
   /**
    * Under Node's `ws`, holds the socket's writes until the end of this
-   * event-loop turn, so a burst of frames (subscribing to a whole workspace)
-   * leaves in one write, not one system call per frame. `ws` keeps its
-   * net.Socket private (`_socket`); browsers buffer sends themselves.
+   * event-loop turn (or {@link MAX_CORKED_FRAMES} frames), so a burst of frames
+   * (subscribing to a whole workspace) leaves in a few writes, not one system
+   * call per frame. `ws` keeps its net.Socket private (`_socket`); browsers
+   * buffer sends themselves.
    */
   private cork(ws: WebSocketLike): void {
     const socket = (ws as { _socket?: Partial<Corkable> })._socket
     if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return
-    socket.cork()
-    this.corked = true
+    const corked = socket as Corkable
+    corked.cork()
+    this.corked = corked
+    this.corkedFrames = 0
     setImmediate(() => {
-      this.corked = false
-      socket.uncork!()
+      if (this.corked === corked) this.corked = undefined
+      corked.uncork()
     })
   }
 

@@ -63,12 +63,13 @@ export interface SyncServerOptions {
    */
   storeIntervalMs: number
   /**
-   * Least time between two writes to one socket; default 4 ms. Frames are
-   * written at the end of the event-loop turn that sent them, unless the last
-   * write was less than this ago: then they wait for the rest of the interval
-   * and leave together. A busy document's subscribers then get one system call
-   * per interval instead of one per update (~10% less server CPU in the fan-out
-   * benchmark); a frame waits at most this long. 0 writes every turn.
+   * Least time between two writes to one socket; default 0 (every event-loop
+   * turn). Frames are written at the end of the turn that sent them, unless the
+   * last write was less than this ago: then they wait for the rest of the
+   * interval and leave together. A busy document's subscribers then get one
+   * system call per interval instead of one per update: with 4 ms, ~10% less
+   * server CPU in the fan-out benchmark, but ~2 ms more median latency — a trade
+   * for CPU-bound servers, not the default.
    */
   writeIntervalMs: number
   /** Browser `Origin`s allowed to connect; empty allows any (non-browser clients send none). */
@@ -105,7 +106,7 @@ export const DEFAULT_SYNC_SERVER_OPTIONS: SyncServerOptions = {
   evictAfterMs: 30_000,
   compactAfterUpdates: 200,
   storeIntervalMs: 10,
-  writeIntervalMs: 4,
+  writeIntervalMs: 0,
   allowedOrigins: [],
   shutdownTimeoutMs: 10_000,
   logger: noopLogger,
