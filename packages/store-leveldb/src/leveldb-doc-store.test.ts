@@ -147,4 +147,22 @@ describe('LevelDocStore batched loads', () => {
     await reopened.close()
     await rm(dir, { recursive: true, force: true })
   })
+
+  it('DS11 a record that does not parse still loads its updates, and delete removes it', async () => {
+    const { dir, store } = await open()
+    await store.append('ws/a', textUpdate('kept'))
+    await store.close()
+    const raw = new LeveldbPersistence(dir)
+    await raw._transact((db: { put(k: unknown, v: Uint8Array): Promise<void> }) =>
+      db.put(['skein_doc', 'ws', 'ws/a'], new TextEncoder().encode('garbage:x')),
+    )
+    await raw.destroy()
+    const again = new LevelDocStore(dir)
+    expect(textOf((await again.load('ws/a'))?.updates)).toBe('kept')
+    await again.delete('ws/a')
+    expect(await again.load('ws/a')).toBeUndefined()
+    expect(await again.list('ws')).toEqual([])
+    await again.close()
+    await rm(dir, { recursive: true, force: true })
+  })
 })

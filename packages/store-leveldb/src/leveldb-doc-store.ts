@@ -91,7 +91,11 @@ const readNum = (b: Uint8Array | undefined) => (b ? Number(untext.decode(b)) : 0
 /** Most updates a batched load reads by key; a longer log is read with an iterator. */
 const MAX_KEYED_UPDATES = 64
 
-/** Parses a document record: `seq:first:last`, or `seq` alone (then the range is unknown: undefined). */
+/**
+ * Parses a document record: `seq:first:last`, or `seq` alone (then the range is
+ * unknown: undefined). A record that does not parse reads as sequence 0 with no
+ * range, so its updates are still read (with an iterator), never skipped.
+ */
 function readMeta(b: Uint8Array | undefined): { seq: number; range?: [number, number] } {
   if (!b) return { seq: 0 }
   const parts = untext.decode(b).split(':').map(Number)
@@ -242,7 +246,7 @@ export class LevelDocStore implements DocStore {
     const scanned: { doc: string; seq: number }[] = []
     docs.forEach((doc, i) => {
       const { seq, range } = readMeta(records[i])
-      if (seq === 0) found.set(doc, undefined)
+      if (records[i] === undefined) found.set(doc, undefined)
       else if (range && range[1] - range[0] < MAX_KEYED_UPDATES) {
         keyed.push({ doc, seq, first: range[0], last: range[1], at: keys.length })
         for (let c = range[0]; c <= range[1] + 1; c++) keys.push(this.updateKey(doc, c))
@@ -270,7 +274,8 @@ export class LevelDocStore implements DocStore {
             keyEncoding: 'view',
           })
           .all()
-        found.set(doc, { updates: entries.map(([, v]) => new Uint8Array(v)), seq })
+        const updates = entries.map(([, v]) => new Uint8Array(v))
+        found.set(doc, updates.length > 0 || seq > 0 ? { updates, seq } : undefined)
       }),
     )
     for (const l of loads) l.resolve(found.get(l.doc))
@@ -396,13 +401,13 @@ export class LevelDocStore implements DocStore {
   async delete(doc: string): Promise<void> {
     return this.run('delete a document', async (db) => {
       const ws = docWorkspace(doc)
-      const { seq } = readMeta(await get(db, docKey(ws, doc)))
+      const record = await get(db, docKey(ws, doc))
+      const { seq } = readMeta(record)
       await db.clear({ gte: updateKey(doc, 0), lt: updateKey(doc, MAX_CLOCK) })
-      if (seq > 0) {
-        await db.batch([
-          { type: 'del', key: docKey(ws, doc) },
-          { type: 'del', key: feedKey(ws, seq) },
-        ])
+      if (record) {
+        const ops: Op[] = [{ type: 'del', key: docKey(ws, doc) }]
+        if (seq > 0) ops.push({ type: 'del', key: feedKey(ws, seq) })
+        await db.batch(ops)
       }
       this.metas.delete(doc)
     })
