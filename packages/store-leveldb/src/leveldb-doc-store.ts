@@ -260,7 +260,9 @@ export class LevelDocStore implements DocStore {
         scanned.push({ doc: k.doc, seq: k.seq })
         continue
       }
-      found.set(k.doc, { updates: updates.map((u) => new Uint8Array(u!)), seq: k.seq })
+      // kept as returned: each value is its own copy (no shared pool), so a cold
+      // room holding it holds nothing else — one copy less of every document
+      found.set(k.doc, { updates: updates as Uint8Array[], seq: k.seq })
       if (!this.metas.has(k.doc)) this.remember(k.doc, { seq: k.seq, first: k.first, last: k.last })
     }
     await Promise.all(
