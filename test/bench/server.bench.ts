@@ -305,12 +305,14 @@ async function trace(
 /** Waits until the server used < 2% CPU over half a second (deferred work done); returns its stats then. */
 async function quiet(server: BenchServer): Promise<ServerStats> {
   let prev = await server.stats()
-  for (;;) {
+  // bounded: a server under a CPU profiler (SKEIN_BENCH_SERVER_ARGS) never idles below 2%
+  for (let i = 0; i < 120; i++) {
     await sleep(500)
     const s = await server.stats()
     if (s.cpuUs - prev.cpuUs < 10_000) return s
     prev = s
   }
+  throw new Error('the server did not go quiet within 60 s (under a CPU profiler it never does)')
 }
 
 /**
