@@ -14,6 +14,7 @@ import type { RoomManager } from './room-manager.js'
 import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
 import type { Flushable, WriteBatcher } from './write-batch.js'
+import type { Room } from './room.js'
 
 /** Server parts a connection uses. */
 export interface ConnectionContext {
@@ -39,6 +40,8 @@ export abstract class Connection implements Peer, Flushable {
   closed = false
   protected readonly queue: SerialQueue
   private readonly limiter: RateLimiter
+  /** Writes waiting for {@link commitWrites}. */
+  private pendingWrites: { room: Room; updates: Uint8Array[] } | undefined
   /** The socket while corked until the end of the turn (see write-batch.ts). */
   private corked: Corkable | undefined
   readonly awarenessLimiter: RateLimiter
@@ -149,6 +152,33 @@ export abstract class Connection implements Peer, Flushable {
     this.ws.close(code, closeReason(code))
     const t = setTimeout(() => this.ws.terminate(), 2000)
     t.unref?.()
+  }
+
+  /**
+   * Queues a write for `room` (writable connections). Consecutive writes to one
+   * room that arrive together — a burst of keystrokes read from the socket in
+   * one go — are validated and applied as one run at the end of the current
+   * synchronous batch of frames (PR-U4); any other frame commits them first.
+   */
+  queueWrite(room: Room, update: Uint8Array): void {
+    if (this.pendingWrites && this.pendingWrites.room !== room) this.commitWrites()
+    if (!this.pendingWrites) {
+      this.pendingWrites = { room, updates: [] }
+      queueMicrotask(() => this.commitWrites())
+    }
+    this.pendingWrites.updates.push(update)
+  }
+
+  /** Applies the queued writes; a refused one closes the connection (PR-U1, PR-U2). */
+  commitWrites(): void {
+    const pending = this.pendingWrites
+    if (!pending) return
+    this.pendingWrites = undefined
+    if (this.closed) return
+    const { verdict } = pending.room.writeMany(this, pending.updates)
+    if (verdict === 'invalid') this.fail(CloseCode.INVALID_UPDATE, 'update failed validation')
+    else if (verdict === 'forged')
+      this.fail(CloseCode.FORGED_CLIENT, 'update under a foreign client id')
   }
 
   /** Liveness check from the server's ping timer (PR-L5). */

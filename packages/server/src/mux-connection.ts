@@ -84,6 +84,7 @@ export class MuxConnection extends Connection {
   private dispatch(frame: Frame): void {
     if (this.closed) return
     if (!this.access) return this.fail(CloseCode.UNAUTHORIZED, 'frame before auth')
+    if (frame.type !== FrameType.MESSAGE) this.commitWrites()
     switch (frame.type) {
       case FrameType.SUBSCRIBE:
         return this.subscribe(frame.doc, frame.flags, frame.since, frame.sv)

@@ -133,6 +133,65 @@ describe('Room', () => {
     },
   )
 
+  it('PR-U4 runs of writes: a refused update keeps the accepted ones before it and nothing of it or after it', async () => {
+    const seed = fuzzSeed('room write runs')
+    const rng = createRng(seed)
+    const { room, store } = await newRoom()
+    const model = new Y.Doc()
+    const watcher = peer()
+    const seen: number[] = []
+    watcher.send = () => void seen.push(1)
+    room.addPeer(watcher)
+    let author = peer()
+    room.addPeer(author)
+    let source = new Y.Doc()
+    source.clientID = 1 + rng.int(2 ** 31)
+    let refusedRuns = 0
+    for (let run = 0; run < fuzzIterations(300, 3000); run++) {
+      const updates: Uint8Array[] = []
+      const n = 1 + rng.int(8)
+      const bad = rng.chance(0.3) ? rng.int(n) : -1
+      for (let i = 0; i < n; i++) {
+        const sv = Y.encodeStateVector(source)
+        source.getText('t').insert(rng.int(source.getText('t').length + 1), `r${run}.${i} `)
+        const u = Y.encodeStateAsUpdate(source, sv)
+        if (i === bad) {
+          const m = u.slice()
+          m[rng.int(m.length)] = rng.int(256)
+          updates.push(rng.chance(0.5) ? m : m.subarray(0, rng.int(m.length)))
+        } else updates.push(u)
+      }
+      const before = seen.length
+      const was = snapshot(room.doc)
+      const { accepted, verdict } = room.writeMany(author, updates)
+      for (const u of updates.slice(0, accepted)) Y.applyUpdate(model, u)
+      if (verdict === 'ok') expect(accepted).toBe(n)
+      else refusedRuns++
+      // an honest run (its source in step with the room) is never refused
+      if (bad < 0) expect(verdict, `seed ${seed} run ${run}`).toBe('ok')
+      else {
+        // after a mutated update (refused, or accepted with other content than the
+        // source holds) a new author resyncs from the model, as a reconnecting client
+        room.removePeer(author)
+        author = peer()
+        room.addPeer(author)
+        source = new Y.Doc()
+        source.clientID = 1 + rng.int(2 ** 31)
+        Y.applyUpdate(source, Y.encodeStateAsUpdate(model))
+      }
+      // what the accepted ones changed leaves as one broadcast
+      expect(seen.length - before).toBe(snapshot(room.doc) !== was ? 1 : 0)
+      if (snapshot(room.doc) !== snapshot(model)) {
+        throw new Error(`room and model differ after run ${run} (seed ${seed}), verdict ${verdict}`)
+      }
+    }
+    expect(refusedRuns).toBeGreaterThan(10)
+    await room.whenIdle()
+    const replay = new Y.Doc()
+    for (const u of (await store.load('ws/doc'))!.updates) Y.applyUpdate(replay, u)
+    expect(snapshot(replay)).toBe(snapshot(model))
+  }, 600_000)
+
   it('PR-U1 honest concurrent edits from several replicas are never refused, and re-encode faithfully', async () => {
     // the placement checks must not mistake real concurrency (offline batches,
     // inserts racing at one spot, map keys set concurrently) for a forged order
@@ -211,6 +270,12 @@ describe('Room', () => {
     expect(room.diff(undefined)).toEqual(stored)
     expect(room.diff(Y.encodeStateVector(new Y.Doc()))).toEqual(stored)
     expect(room.stateVector()).toEqual(Y.encodeStateVector(source))
+    // the empty step 2 every subscriber answers with is acked without building it
+    const subscriber = peer()
+    room.addPeer(subscriber)
+    expect(room.write(subscriber, new Uint8Array([0, 0]))).toBe('ok')
+    await room.whenIdle()
+    expect(subscriber.acks).toEqual([1])
     expect(room.built).toBe(false)
     // a replica that has part of it gets a real diff (the document is built)
     const replica = new Y.Doc()

@@ -175,51 +175,114 @@ export class Room {
 
   /**
    * Validates and applies one write (sync step 2 or update) from a subscriber
-   * (PR-U1…U3). The update is applied to the document and checked before
-   * anything else can observe it — all synchronously; if it throws, leaves
-   * something pending or links items across parents, the document is restored
-   * and nothing of the update is stored, sent or acked.
+   * (PR-U1…U3); see {@link writeMany}.
    */
   write(peer: Peer, update: Uint8Array): WriteResult {
+    if (peer.readOnly && !isEmptyUpdate(update)) {
+      const state = this.peers.get(peer)
+      if (!state || this.broken) return 'invalid'
+      state.writes++
+      this.deps.metrics.rejectedUpdates++
+      return 'read-only'
+    }
+    return this.writeMany(peer, [update]).verdict
+  }
+
+  /**
+   * Validates and applies a run of writes from one writable subscriber, in
+   * order, in one Yjs transaction (PR-U1…U3, PR-U4): each update is checked
+   * before it is applied and verified right after, all synchronously, so
+   * nothing else can observe the document in between. The run stops at the
+   * first refused update. If that one was already applied (it threw, left
+   * something pending or linked items across parents), the document is
+   * restored and the accepted ones before it are applied again; nothing of the
+   * refused update is stored, sent or acked. The accepted ones leave as one
+   * update: one store append and one broadcast for a burst of keystrokes.
+   */
+  writeMany(
+    peer: Peer,
+    updates: readonly Uint8Array[],
+  ): { accepted: number; verdict: UpdateVerdict } {
     const state = this.peers.get(peer)
-    if (!state || this.broken) return 'invalid'
-    state.writes++
-    if (!isEmptyUpdate(update)) {
-      if (peer.readOnly) {
-        this.deps.metrics.rejectedUpdates++
-        return 'read-only'
-      }
-      const check = this.guard.precheck(this.doc, peer, update)
-      if (check.verdict !== 'ok') {
-        this.deps.metrics.rejectedUpdates++
-        return check.verdict
-      }
-      this.restorePoint.ensure(this.doc)
-      this.captured = []
-      let applied: boolean
-      try {
-        Y.applyUpdate(this.doc, update, peer)
-        applied = this.guard.verify(this.doc, check)
-      } catch {
-        applied = false
-      }
-      // Store and forward what the document emitted, not the peer's bytes: Yjs
-      // re-encodes from its own state, so duplicates or conflicting content for
-      // known ids never reach the log or other replicas.
-      const emitted = this.captured
-      this.captured = undefined
-      if (!applied) {
-        this.deps.metrics.rejectedUpdates++
-        this.restore()
-        return 'invalid'
-      }
-      this.guard.commit(peer, check)
+    if (!state || this.broken) return { accepted: 0, verdict: 'invalid' }
+    if (updates.every(isEmptyUpdate)) {
+      // a sync step 2 with nothing new (every subscription gets one): no document needed
+      state.writes += updates.length
+      this.queue.push({ peer, count: state.writes })
+      this.flush()
+      return { accepted: updates.length, verdict: 'ok' }
+    }
+    const doc = this.doc
+    let accepted = 0
+    let verdict: UpdateVerdict = 'ok'
+    let restore = false
+    this.restorePoint.ensure(doc)
+    this.captured = []
+    try {
+      doc.transact(() => {
+        for (const update of updates) {
+          if (!isEmptyUpdate(update)) {
+            const check = this.guard.precheck(doc, peer, update)
+            if (check.verdict !== 'ok') {
+              verdict = check.verdict
+              return
+            }
+            Y.applyUpdate(doc, update, peer)
+            if (!this.guard.verify(doc, check)) {
+              verdict = 'invalid'
+              restore = true
+              return
+            }
+            this.guard.commit(peer, check)
+          }
+          accepted++
+        }
+      }, peer)
+    } catch {
+      verdict = 'invalid'
+      restore = true
+    }
+    // Store and forward what the document emitted, not the peer's bytes: Yjs
+    // re-encodes from its own state, so duplicates or conflicting content for
+    // known ids never reach the log or other replicas.
+    let emitted = this.captured
+    this.captured = undefined
+    if (verdict !== 'ok') this.deps.metrics.rejectedUpdates++
+    if (restore) {
+      this.restore()
+      emitted = accepted > 0 ? this.replay(peer, updates.slice(0, accepted)) : []
+      if (this.broken) return { accepted: 0, verdict }
+    }
+    state.writes += verdict === 'ok' ? accepted : accepted + 1
+    if (emitted.length > 0) {
       this.restorePoint.record(this.doc, emitted)
       for (const u of emitted) this.accept(u, peer)
     }
-    this.queue.push({ peer, count: state.writes })
-    this.flush()
-    return 'ok'
+    if (accepted > 0) {
+      this.queue.push({ peer, count: state.writes - (verdict === 'ok' ? 0 : 1) })
+      this.flush()
+    }
+    return { accepted, verdict }
+  }
+
+  /** Applies updates already accepted once (after a restore); what the document emitted. */
+  private replay(peer: Peer, updates: readonly Uint8Array[]): Uint8Array[] {
+    if (this.broken) return []
+    this.captured = []
+    try {
+      this.doc.transact(() => {
+        for (const u of updates) Y.applyUpdate(this.doc, u, peer)
+      }, peer)
+      if (this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null) {
+        throw new Error('accepted updates left something pending on replay')
+      }
+      return this.captured
+    } catch (err) {
+      this.breakDown(err)
+      return []
+    } finally {
+      this.captured = undefined
+    }
   }
 
   /** Puts the document back in the state before the refused update. */

@@ -17,6 +17,14 @@ export function handleYMessage(
   onReadOnly: () => void,
 ): void {
   const d = decoding.createDecoder(payload)
+  // a write waiting to be committed comes before anything this message does
+  // (writes to the same room: queueWrite commits other rooms' first)
+  if (
+    payload[0] !== YMessageType.SYNC ||
+    (payload[1] !== YSyncType.STEP2 && payload[1] !== YSyncType.UPDATE)
+  ) {
+    conn.commitWrites()
+  }
   let type: number
   try {
     type = decoding.readVarUint(d)
@@ -46,6 +54,8 @@ export function handleYMessage(
       if (sub !== YSyncType.STEP2 && sub !== YSyncType.UPDATE) {
         return conn.fail(CloseCode.BAD_FRAME, 'unknown sync message')
       }
+      if (!conn.readOnly) return conn.queueWrite(room, data)
+      conn.commitWrites()
       const verdict = room.write(conn, data)
       if (verdict === 'invalid')
         return conn.fail(CloseCode.INVALID_UPDATE, 'update failed validation')
