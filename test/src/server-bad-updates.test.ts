@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createRng, fuzzIterations, fuzzSeed } from '@skein/core/testing'
-import { CloseCode } from '@skein/protocol'
+import { CloseCode, FrameType, YSyncType } from '@skein/protocol'
 import type { SyncServer } from '@skein/server'
 import { HonestPair } from './helpers/server-honest.js'
 import { startServer } from './helpers/server-helpers.js'
 import type { RawSocket } from './helpers/server-helpers.js'
-import { attacker, writeAndSettle } from './helpers/server-attacker.js'
+import { attacker, syncPayload, writeAndSettle } from './helpers/server-attacker.js'
 
 const DOC = 'ws1/target'
 
@@ -73,6 +73,35 @@ describe('bad clients: updates', () => {
     expect(await writeAndSettle(s, DOC, update)).toBe(CloseCode.FORGED_CLIENT)
     await honest.roundTrip()
     expect(honest.readerDoc.getText('t').toString()).not.toContain('FORGED')
+  })
+
+  it('PR-U4 a burst of writes ending in a forged one: the honest ones before it land, the socket is closed (4409)', async () => {
+    const author = new Y.Doc()
+    Y.applyUpdate(author, server.inspect(DOC)!)
+    const updates: Uint8Array[] = []
+    for (let i = 0; i < 20; i++) {
+      const sv = Y.encodeStateVector(author)
+      author.getText('t').insert(0, `b${i};`)
+      updates.push(Y.encodeStateAsUpdate(author, sv))
+    }
+    const forger = new Y.Doc()
+    Y.applyUpdate(forger, Y.encodeStateAsUpdate(author))
+    forger.clientID = honest.writerDoc.clientID
+    forger.getText('t').insert(0, 'FORGED')
+    updates.push(Y.encodeStateAsUpdate(forger, Y.encodeStateVector(author)))
+    const s = await attacker(server.url, DOC)
+    // one socket write: the server reads the burst in one go and applies it as one run
+    const socket = (s.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket
+    socket.cork()
+    for (const u of updates) {
+      s.sendFrame({ type: FrameType.MESSAGE, doc: DOC, payload: syncPayload(YSyncType.UPDATE, u) })
+    }
+    socket.uncork()
+    expect(await s.closed).toBe(CloseCode.FORGED_CLIENT)
+    await honest.roundTrip()
+    const text = honest.readerDoc.getText('t').toString()
+    for (let i = 0; i < 20; i++) expect(text).toContain(`b${i};`)
+    expect(text).not.toContain('FORGED')
   })
 
   it(
