@@ -100,6 +100,38 @@ describe('SyncClient', () => {
     b.close()
   })
 
+  it('PR-F4 a subscriber with an empty state vector gets step 2 but no step 1; one with content gets both', async () => {
+    server = await startServer()
+    const writer = newClient(server.url)
+    const doc = new Y.Doc()
+    const h = writer.open('ws1/e', doc)
+    await h.whenSynced
+    doc.getText('t').insert(0, 'content')
+    await waitFor(() => h.unsyncedChanges === 0, 'ack')
+    const steps = async (sv: Uint8Array) => {
+      const raw = new RawSocket(`${server.url}/_skein/v1`)
+      await raw.opened
+      raw.sendFrame({ type: FrameType.SUBSCRIBE, doc: 'ws1/e', flags: 0, since: 0, sv })
+      const sync = () =>
+        raw
+          .decoded()
+          .flatMap((f) =>
+            f.type === FrameType.MESSAGE && f.payload[0] === 0 ? [f.payload[1]] : [],
+          )
+      await raw.until(() => sync().includes(YSyncType.STEP2), 'a step 2')
+      // a round trip after it: a step 1 sent with the step 2 has arrived by then
+      raw.sendFrame({ type: FrameType.FEED_REQUEST, id: 1, workspace: 'ws1', since: 0, limit: 1 })
+      await raw.until(() => raw.decoded().some((f) => f.type === FrameType.FEED_RESPONSE), 'feed')
+      raw.close()
+      return sync()
+    }
+    expect(await steps(Y.encodeStateVector(new Y.Doc()))).toEqual([YSyncType.STEP2])
+    const other = new Y.Doc()
+    other.getText('u').insert(0, 'local')
+    expect(await steps(Y.encodeStateVector(other))).toEqual([YSyncType.STEP2, YSyncType.STEP1])
+    writer.close()
+  })
+
   it('PR-F4 a refused quiet SUBSCRIBE without a state vector is answered with the whole state as step 2', async () => {
     server = await startServer()
     const writer = newClient(server.url)
