@@ -101,15 +101,15 @@ describe('SyncClient', () => {
   })
 
   it('PR-F4 a subscriber with an empty state vector gets step 2 but no step 1; one with content gets both', async () => {
-    server = await startServer()
-    const writer = newClient(server.url)
+    const url = (server = await startServer()).url
+    const writer = newClient(url)
     const doc = new Y.Doc()
     const h = writer.open('ws1/e', doc)
     await h.whenSynced
     doc.getText('t').insert(0, 'content')
     await waitFor(() => h.unsyncedChanges === 0, 'ack')
     const steps = async (sv: Uint8Array) => {
-      const raw = new RawSocket(`${server.url}/_skein/v1`)
+      const raw = new RawSocket(`${url}/_skein/v1`)
       await raw.opened
       raw.sendFrame({ type: FrameType.SUBSCRIBE, doc: 'ws1/e', flags: 0, since: 0, sv })
       const sync = () =>
