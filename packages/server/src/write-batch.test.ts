@@ -20,7 +20,9 @@ describe('WriteBatcher', () => {
     // inside the interval: both wait for the same flush, 100 ms after the first
     batcher.add(a)
     batcher.add(b)
-    await new Promise((r) => setTimeout(r, 150))
+    for (let waited = 0; a.at.length < 2 && waited < 5000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10))
+    }
     expect(a.at).toHaveLength(2)
     expect(b.at).toHaveLength(1)
     expect(Math.abs(b.at[0]! - a.at[1]!)).toBeLessThan(5) // the same flush
