@@ -23,15 +23,15 @@ import type { Frame } from '@skein/protocol'
 import { DocHandle } from './doc-handle.js'
 import type { HandleHost } from './doc-handle.js'
 import { Heartbeat } from './heartbeat.js'
+import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay, validateClientOptions } from './options.js'
+import type { SyncClientOptions, WebSocketLike } from './options.js'
+import { Listeners } from './status.js'
+import type { ConnectionStatus } from './status.js'
 
 /** The net.Socket under Node's `ws`. */
 type Corkable = { cork(): void; uncork(): void }
 /** Most frames held in one corked write. */
 const MAX_CORKED_FRAMES = 256
-import { DEFAULT_SYNC_CLIENT_OPTIONS, backoffDelay, validateClientOptions } from './options.js'
-import type { SyncClientOptions, WebSocketLike } from './options.js'
-import { Listeners } from './status.js'
-import type { ConnectionStatus } from './status.js'
 
 interface FeedRequest {
   workspace: string

@@ -14,7 +14,7 @@ import type { RoomManager } from './room-manager.js'
 import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
 import type { Flushable, WriteBatcher } from './write-batch.js'
-import type { Room } from './room.js'
+import type { Room, WriteResult } from './room.js'
 
 /** Server parts a connection uses. */
 export interface ConnectionContext {
@@ -175,10 +175,16 @@ export abstract class Connection implements Peer, Flushable {
     if (!pending) return
     this.pendingWrites = undefined
     if (this.closed) return
-    const { verdict } = pending.room.writeMany(this, pending.updates)
+    this.refuse(pending.room.writeMany(this, pending.updates).verdict)
+  }
+
+  /** Closes the connection for a refused write; true when `verdict` refused it. */
+  refuse(verdict: WriteResult): boolean {
     if (verdict === 'invalid') this.fail(CloseCode.INVALID_UPDATE, 'update failed validation')
     else if (verdict === 'forged')
       this.fail(CloseCode.FORGED_CLIENT, 'update under a foreign client id')
+    else return false
+    return true
   }
 
   /** Liveness check from the server's ping timer (PR-L5). */

@@ -57,10 +57,7 @@ export function handleYMessage(
       if (!conn.readOnly) return conn.queueWrite(room, data)
       conn.commitWrites()
       const verdict = room.write(conn, data)
-      if (verdict === 'invalid')
-        return conn.fail(CloseCode.INVALID_UPDATE, 'update failed validation')
-      if (verdict === 'forged')
-        return conn.fail(CloseCode.FORGED_CLIENT, 'update under a foreign client id')
+      if (conn.refuse(verdict)) return
       if (verdict === 'read-only') onReadOnly()
       return
     }
