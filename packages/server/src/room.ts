@@ -42,9 +42,10 @@ export type WriteResult = UpdateVerdict | 'read-only'
 /** A loaded document. */
 export class Room {
   /**
-   * The shared document; replaced (restored) when an update fails on it (PR-U1).
-   * Its guid is the room name: without one Yjs draws a random UUID, 31 calls to
-   * the system's random source (a sixth of the CPU of loading 5,000 documents).
+   * The shared document once built (see {@link doc}); replaced (restored) when an
+   * update fails on it (PR-U1). Its guid is the room name: without one Yjs draws a
+   * random UUID, 31 calls to the system's random source (a sixth of the CPU of
+   * loading 5,000 documents).
    */
   private live: Y.Doc | undefined
   /** The stored state while the document is cold (no Y.Doc built yet), and its state vector. */

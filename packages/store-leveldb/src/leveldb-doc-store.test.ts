@@ -78,6 +78,11 @@ describe('LevelDocStore batched loads', () => {
     d.getText('t').insert(0, s)
     return Y.encodeStateAsUpdate(d)
   }
+  /** Writes `doc`'s record (`skein_doc`) as raw text, past the store, with y-leveldb itself. */
+  const writeRecord = (raw: LeveldbPersistence, doc: string, value: string) =>
+    raw._transact((db: { put(k: unknown, v: Uint8Array): Promise<void> }) =>
+      db.put(['skein_doc', 'ws', doc], new TextEncoder().encode(value)),
+    )
   const textOf = (updates: Uint8Array[] | undefined) => {
     const d = new Y.Doc()
     for (const u of updates ?? []) Y.applyUpdate(d, u)
@@ -120,9 +125,7 @@ describe('LevelDocStore batched loads', () => {
     await store.close()
     // rewrite ws/a's record the way earlier versions did (sequence only)
     const raw = new LeveldbPersistence(dir)
-    await raw._transact((db: { put(k: unknown, v: Uint8Array): Promise<void> }) =>
-      db.put(['skein_doc', 'ws', 'ws/a'], new TextEncoder().encode('1')),
-    )
+    await writeRecord(raw, 'ws/a', '1')
     // y-leveldb appends to ws/b after the range Skein recorded
     const extra = new Y.Doc()
     extra.getText('u').insert(0, 'direct')
@@ -153,9 +156,7 @@ describe('LevelDocStore batched loads', () => {
     await store.append('ws/a', textUpdate('kept'))
     await store.close()
     const raw = new LeveldbPersistence(dir)
-    await raw._transact((db: { put(k: unknown, v: Uint8Array): Promise<void> }) =>
-      db.put(['skein_doc', 'ws', 'ws/a'], new TextEncoder().encode('garbage:x')),
-    )
+    await writeRecord(raw, 'ws/a', 'garbage:x')
     await raw.destroy()
     const again = new LevelDocStore(dir)
     expect(textOf((await again.load('ws/a'))?.updates)).toBe('kept')
