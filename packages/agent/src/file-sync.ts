@@ -87,7 +87,7 @@ export class FileSync {
     if (gen === undefined)
       body.doc.transact(() => body.doc.getMap('meta').set('gen', entry.gen), AGENT_ORIGIN)
     ctx.opts.logger.debug('text replaces binary content', { path: disk.path })
-    this.fold(body, text, body.text.toJSON())
+    this.fold(body, text, body.text.toJSON(), undefined, true) // over unseen text: whole lines (TX6)
     ctx.ws.updateContent(
       entry.id,
       { hash: disk.hash, size: disk.size, mtime: disk.mtimeMs, device: ctx.device, kind: 'text' },
@@ -337,12 +337,14 @@ export class FileSync {
    * Folds text into a body, recording the fold (see fold-records.ts). With
    * `saw` (the body text `next` was computed from), edits that arrived since
    * are kept by a rebase; false when they collide (the caller decides again).
+   * `whole` replaces changed lines whole (see foldIntoBody).
    */
-  fold(body: Body, next: string, base: string, saw?: string): boolean {
+  fold(body: Body, next: string, base: string, saw?: string, whole = false): boolean {
     return foldIntoBody(body, next, {
       device: this.ctx.opts.device,
       base,
       at: this.ctx.opts.clock.now(),
+      whole,
       ...(saw === undefined ? {} : { saw }),
     })
   }
@@ -399,7 +401,8 @@ export class FileSync {
       disk,
       crdtText: c,
       markersText: merged.text,
-      fold: (next) => this.fold(body, next, b, c),
+      // A conflict resolution replaces another device's version of lines: whole lines (TX6).
+      fold: (next) => this.fold(body, next, b, c, true),
       write: (text) => this.writeText(entry, disk, text),
       agree: (d2) => this.agree(entry.id, d2, 'text', entry.gen),
       updateMeta: (d2) => this.updateMeta(entry.id, d2),

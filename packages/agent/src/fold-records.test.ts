@@ -60,6 +60,25 @@ describe('fold records', () => {
     expect(b.text.toJSON()).toBe('one\nA\nthree\nB\n')
   })
 
+  it('a whole fold over another version survives a third device replacing that version (chaos 1537759710)', () => {
+    const d1 = 'saved {T000027-ejwlzj}'
+    const d0 = 'saved {T000028-hlukhj}'
+    const d2 = 'saved {T000029-copied}'
+    const run = (whole: boolean): string[] => {
+      const a = body()
+      a.text.insert(0, `x\n${d1}\ny\n`)
+      const b = body()
+      exchange(a.doc, b.doc)
+      foldIntoBody(a, `x\n${d0}\ny\n`, { device: 'd0', base: 'x\ny\n', at: 1, whole })
+      foldIntoBody(b, `x\n${d2}\ny\n`, { device: 'd2', base: 'x\ny\n', at: 2, whole: true })
+      exchange(a.doc, b.doc)
+      expect(b.text.toJSON()).toBe(a.text.toJSON())
+      return a.text.toJSON().split('\n')
+    }
+    expect(run(true)).toEqual(expect.arrayContaining([d0, d2]))
+    expect(run(false)).not.toContain(d0) // refined by character, d0's line is cut
+  })
+
   it('records nothing for a fold that changes nothing', () => {
     const a = body()
     a.text.insert(0, BASE)

@@ -29,12 +29,15 @@ function meta(body: Body): Y.Map<unknown> {
 
 /**
  * Turns the body's text into `next` with minimal operations and records the
- * fold in the same transaction, so others see both or neither.
+ * fold in the same transaction, so others see both or neither. With `whole`,
+ * changed lines are replaced whole (merge TX6): for folds over text this
+ * device had not agreed on (a conflict resolved), whose characters another
+ * device may be deleting at the same moment.
  */
 export function foldIntoBody(
   body: Body,
   next: string,
-  info: { device: string; base: string; at: number; saw?: string },
+  info: { device: string; base: string; at: number; saw?: string; whole?: boolean },
 ): boolean {
   const current = body.text.toJSON()
   const target = rebase(info.saw, next, current)
@@ -43,7 +46,7 @@ export function foldIntoBody(
   if (current === next) return true
   const saw = textHash(current)
   body.doc.transact(() => {
-    applyTextChange(body.text, next, AGENT_ORIGIN)
+    applyTextChange(body.text, next, AGENT_ORIGIN, { refine: info.whole !== true })
     const rec: FoldRecord = { device: info.device, saw, base: info.base, text: next, at: info.at }
     meta(body).set(FOLDED + info.device, rec)
   }, AGENT_ORIGIN)
@@ -87,7 +90,11 @@ export function concurrentFolds(body: Body, device: string): FoldRecord[] | unde
   return undefined
 }
 
-/** Replaces interleaved concurrent folds by `next` and marks the group repaired. */
+/**
+ * Replaces interleaved concurrent folds by `next` (changed lines whole: the
+ * interleaved characters are others' and must not be reused) and marks the
+ * group repaired.
+ */
 export function repairFolds(
   body: Body,
   group: readonly FoldRecord[],
@@ -101,7 +108,7 @@ export function repairFolds(
   next = target
   const saw = textHash(body.text.toJSON())
   body.doc.transact(() => {
-    applyTextChange(body.text, next, AGENT_ORIGIN)
+    applyTextChange(body.text, next, AGENT_ORIGIN, { refine: false })
     const m = meta(body)
     m.set(REPAIRED, group[0]?.saw)
     const rec: FoldRecord = { device, saw, base: group[0]?.base ?? '', text: next, at }

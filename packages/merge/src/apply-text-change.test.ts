@@ -1,4 +1,4 @@
-/** applyTextChange and diffText (SPEC.md TX1–TX5). */
+/** applyTextChange and diffText (SPEC.md TX1–TX6). */
 import { createRng, fuzzIterations, fuzzSeed, type Rng } from '@skein/core/testing'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -205,5 +205,46 @@ describe('applyTextChange with concurrent rewrites of the same lines (TX5)', () 
       for (const l of [...ea.added, ...eb.added])
         expect(got, `${JSON.stringify(original)} → ${JSON.stringify(merged)}`).toContain(l)
     }
+  })
+})
+
+describe('applyTextChange replacing changed lines whole (TX6)', () => {
+  // Chaos seed 1537759710: d1 saved line X; d0 (offline) resolved its conflict by
+  // folding its own version over X; d2, reconnecting at the same moment, replaced X.
+  const x = 'saved {T000027-ejwlzj}'
+  const mine = 'saved {T000028-hlukhj}'
+  const third = 'copied away {T000031-qazwsx}'
+  function race(refine: boolean): string {
+    const a = textDoc(`top\n${x}\nend\n`, 1)
+    const b = textDoc('', 2)
+    Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+    applyTextChange(a.text, `top\n${mine}\nend\n`, undefined, { refine })
+    applyTextChange(b.text, `top\n${third}\nend\n`, undefined, { refine: false })
+    Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc))
+    Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+    expect(b.text.toJSON()).toBe(a.text.toJSON())
+    return a.text.toJSON()
+  }
+
+  it('TX6 a line folded whole over another version survives a third replica replacing that version', () => {
+    const lines = race(false).split('\n')
+    expect(lines).toContain(mine)
+    expect(lines).toContain(third)
+    expect(lines).not.toContain(x)
+  })
+
+  it('TX6 (the race it prevents) refining by character leaves only a fragment of the folded line', () => {
+    const merged = race(true)
+    expect(merged.split('\n')).not.toContain(mine)
+    expect(merged).toContain('8-hlukh')
+  })
+
+  it('TX6 diffText with refine: false replaces each changed run of lines in one edit', () => {
+    expect(diffText('a\nsaved 1\nb\n', 'a\nsaved 2\nb\n', { refine: false })).toEqual([
+      { index: 2, deleteCount: 8, insert: 'saved 2\n' },
+    ])
+    expect(diffText('a\nsaved 1\nb\n', 'a\nsaved 2\nb\n')).toEqual([
+      { index: 8, deleteCount: 1, insert: '2' },
+    ])
   })
 })

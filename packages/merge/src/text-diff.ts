@@ -20,11 +20,20 @@ export interface DiffTextOptions {
    * is still correct, only coarser.
    */
   maxWork: number
+  /**
+   * Refine changed runs of lines by character (TX2). Default true. False
+   * replaces every changed run of lines whole (TX6): what a device folds over
+   * another device's version of a line (a conflict resolved, a repair) must
+   * not reuse that version's characters, or a third device deleting that
+   * version cuts the folded line to a fragment.
+   */
+  refine: boolean
 }
 
 /** Defaults for {@link DiffTextOptions}. */
 export const DEFAULT_DIFF_TEXT_OPTIONS: Readonly<DiffTextOptions> = Object.freeze({
   maxWork: 2_000_000,
+  refine: true,
 })
 
 function commonPrefix(a: string, b: string): number {
@@ -58,7 +67,7 @@ export function diffText(
   options?: Partial<DiffTextOptions>,
 ): TextEdit[] {
   if (prev === next) return []
-  const { maxWork } = { ...DEFAULT_DIFF_TEXT_OPTIONS, ...options }
+  const { maxWork, refine: byChar } = { ...DEFAULT_DIFF_TEXT_OPTIONS, ...options }
   const budget = new WorkBudget(maxWork)
   let p = commonPrefix(prev, next)
   while (p > 0 && prev.charCodeAt(p - 1) !== NL) p--
@@ -89,7 +98,8 @@ export function diffText(
     const from = offA[x.i1] as number
     const oldRun = a.slice(from, offA[x.i1 + x.chg1])
     const newRun = b.slice(offB[x.i2], offB[x.i2 + x.chg2])
-    out.push(...refine(oldRun, newRun, p + from, budget))
+    if (byChar) out.push(...refine(oldRun, newRun, p + from, budget))
+    else out.push({ index: p + from, deleteCount: oldRun.length, insert: newRun })
   }
   return out
 }
