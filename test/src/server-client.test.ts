@@ -100,6 +100,30 @@ describe('SyncClient', () => {
     b.close()
   })
 
+  it('PR-R3 a local change an observer makes while a remote update is applied is still sent', async () => {
+    server = await startServer()
+    const a = newClient(server.url)
+    const b = newClient(server.url)
+    const da = new Y.Doc()
+    const db = new Y.Doc()
+    const ha = a.open('ws1/observer', da)
+    const hb = b.open('ws1/observer', db)
+    await Promise.all([ha.whenSynced, hb.whenSynced])
+    // b answers "ping" from inside the observer, i.e. during the remote apply
+    const tb = db.getText('t')
+    tb.observe(() => {
+      if (tb.toJSON() === 'ping') tb.insert(4, 'pong')
+    })
+    da.getText('t').insert(0, 'ping')
+    await waitFor(() => textOf(da) === 'pingpong', 'the observer’s change reached a')
+    await waitFor(() => hb.unsyncedChanges === 0, 'b’s change acked')
+    // b's own listener is attached again: a later local edit leaves too
+    tb.insert(0, '>')
+    await waitFor(() => textOf(da) === '>pingpong', 'a later local edit of b reached a')
+    a.close()
+    b.close()
+  })
+
   it('PR-F4 a subscriber with an empty state vector gets step 2 but no step 1; one with content gets both', async () => {
     const url = (server = await startServer()).url
     const writer = newClient(url)
