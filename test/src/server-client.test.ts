@@ -8,6 +8,7 @@ import { MemoryDocStore } from '@skein/core'
 import type { ChangePage, DocStore } from '@skein/core'
 import * as decoding from 'lib0/decoding'
 import { FrameType, SUBSCRIBE_QUIET, YMessageType, YSyncType, decodeFrame } from '@skein/protocol'
+import type { Frame } from '@skein/protocol'
 import type { WebSocketConstructor } from '@skein/client'
 import { RemoteOrigin } from '@skein/client'
 import type { SyncServer } from '@skein/server'
@@ -122,6 +123,33 @@ describe('SyncClient', () => {
     await waitFor(() => textOf(da) === '>pingpong', 'a later local edit of b reached a')
     a.close()
     b.close()
+  })
+
+  it('PR-R6 awareness is announced once the application sets a state, never the initial {}', async () => {
+    server = await startServer()
+    // every frame the client sends, decoded
+    const sent: Frame[] = []
+    class SendRecordingSocket extends WebSocket {
+      override send(data: Uint8Array): void {
+        sent.push(decodeFrame(new Uint8Array(data)))
+        super.send(data)
+      }
+    }
+    const a = newClient(server.url, {
+      WebSocket: SendRecordingSocket as unknown as WebSocketConstructor,
+    })
+    const da = new Y.Doc()
+    const ha = a.open('ws1/presence', da)
+    await ha.whenSynced
+    const awarenessFrames = () =>
+      sent.filter((f) => f.type === FrameType.MESSAGE && f.payload[0] === YMessageType.AWARENESS)
+    expect(sent.some((f) => f.type === FrameType.SUBSCRIBE)).toBe(true)
+    expect(awarenessFrames()).toHaveLength(0)
+    ha.awareness.setLocalStateField('user', 'ana')
+    expect(awarenessFrames()).toHaveLength(1)
+    ha.close()
+    expect(awarenessFrames()).toHaveLength(2) // the removal
+    a.close()
   })
 
   it('PR-F4 a subscriber with an empty state vector gets step 2 but no step 1; one with content gets both', async () => {

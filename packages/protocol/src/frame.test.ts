@@ -122,6 +122,20 @@ describe('tokens', () => {
 })
 
 describe('encodeSyncFrame', () => {
+  it('PR-F1 a MESSAGE prefix is the start of encodeMessageFrame for any name (non-ASCII, > 127 bytes)', () => {
+    for (const doc of [
+      'ws1/doc',
+      'ws1/zürich/日本/🎉',
+      `ws1/${'n'.repeat(200)}`,
+      `w/${'é'.repeat(9000)}`,
+    ]) {
+      const full = encodeMessageFrame(doc, new Uint8Array([7, 8]))
+      const prefix = messageFramePrefix(doc)
+      expect(prefix.length).toBe(full.length - 2)
+      expect(Array.from(prefix)).toEqual(Array.from(full.subarray(0, prefix.length)))
+    }
+  })
+
   it('PR-F1 builds the same bytes as a sync message wrapped in a MESSAGE frame, for every length class', () => {
     const prefix = messageFramePrefix('ws1/doc')
     const same = (a: Uint8Array, b: Uint8Array) =>

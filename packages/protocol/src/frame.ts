@@ -137,10 +137,25 @@ export function encodeMessageFrame(doc: string, payload: Uint8Array): Uint8Array
  * computes it once and builds each frame with a single allocation.
  */
 export function messageFramePrefix(doc: string): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, FrameType.MESSAGE)
-  encoding.writeVarString(e, doc)
-  return encoding.toUint8Array(e)
+  // what lib0's writeVarUint + writeVarString write, in one allocation
+  const name = utf8.encode(doc)
+  const out = new Uint8Array(1 + varUintLength(name.length) + name.length)
+  out[0] = FrameType.MESSAGE
+  const pos = writeVarUintAt(out, 1, name.length)
+  out.set(name, pos)
+  return out
+}
+
+const utf8 = new TextEncoder()
+
+/** Writes `n` as a lib0 varUint at `pos` of `out`; the position after it. */
+function writeVarUintAt(out: Uint8Array, pos: number, n: number): number {
+  while (n > 0x7f) {
+    out[pos++] = 0x80 | (n & 0x7f)
+    n = Math.floor(n / 128)
+  }
+  out[pos++] = n
+  return pos
 }
 
 /** Bytes of `n` as a lib0 varUint. */
@@ -169,12 +184,7 @@ export function encodeSyncFrame(
   let pos = prefix.length
   frame[pos++] = 0 // y-protocols SYNC
   frame[pos++] = sub
-  let n = data.length
-  while (n > 0x7f) {
-    frame[pos++] = 0x80 | (n & 0x7f)
-    n = Math.floor(n / 128)
-  }
-  frame[pos++] = n
+  pos = writeVarUintAt(frame, pos, data.length)
   frame.set(data, pos)
   return { frame, message: frame.subarray(prefix.length) }
 }

@@ -18,10 +18,9 @@ import { allows, authorize } from './auth.js'
 import { Connection } from './connection.js'
 import type { ConnectionContext } from './connection.js'
 import type { Room } from './room.js'
-import { Outgoing } from './outgoing.js'
+import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
 import { greet, handleYMessage } from './y-handler.js'
-import { syncMessage } from './y-messages.js'
 import { YSyncType } from '@skein/protocol'
 
 interface Subscription {
@@ -147,7 +146,7 @@ export class MuxConnection extends Connection {
         } catch {
           return this.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }
-        this.send(new Outgoing(doc, syncMessage(YSyncType.STEP2, diff)))
+        this.send(room.syncMessage(YSyncType.STEP2, diff))
       }
       // A client whose vector is empty holds nothing the server could lack: no
       // step 1 for it (nor its empty step 2 and our ack) — a new device syncing a

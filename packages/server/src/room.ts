@@ -301,8 +301,13 @@ export class Room {
 
   private accept(update: Uint8Array, origin: Peer | undefined): void {
     this.queue.push({ update })
-    const { frame, message } = encodeSyncFrame(this.framePrefix, YSyncType.UPDATE, update)
-    this.broadcast(message, origin, frame)
+    this.broadcast(this.syncMessage(YSyncType.UPDATE, update), origin)
+  }
+
+  /** A sync message (step 1, step 2 or update) about this document, built in one allocation for either endpoint. */
+  syncMessage(sub: number, data: Uint8Array): Outgoing {
+    const { frame, message } = encodeSyncFrame(this.framePrefix, sub, data)
+    return new Outgoing(this.name, message, frame)
   }
 
   /**
@@ -327,9 +332,9 @@ export class Room {
     return 'ok'
   }
 
-  /** Sends a y-protocols message to every subscriber except `except` (`frame`: the same message as a MESSAGE frame, if already built). */
-  broadcast(message: Uint8Array, except?: Peer, frame?: Uint8Array): void {
-    const out = new Outgoing(this.name, message, frame)
+  /** Sends a y-protocols message to every subscriber except `except`. */
+  broadcast(message: Uint8Array | Outgoing, except?: Peer): void {
+    const out = message instanceof Outgoing ? message : new Outgoing(this.name, message)
     for (const peer of this.peers.keys()) if (peer !== except) peer.send(out)
   }
 

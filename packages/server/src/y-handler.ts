@@ -7,7 +7,7 @@ import { CloseCode, YMessageType, YSyncType } from '@skein/protocol'
 import type { Connection } from './connection.js'
 import { Outgoing } from './outgoing.js'
 import type { Room } from './room.js'
-import { awarenessMessage, syncMessage } from './y-messages.js'
+import { awarenessMessage } from './y-messages.js'
 
 /** Processes `payload` for `room`; misbehaviour closes `conn`. `onReadOnly` reports a refused write. */
 export function handleYMessage(
@@ -48,7 +48,7 @@ export function handleYMessage(
         } catch {
           return conn.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }
-        conn.send(new Outgoing(room.name, syncMessage(YSyncType.STEP2, diff)))
+        conn.send(room.syncMessage(YSyncType.STEP2, diff))
         return
       }
       if (sub !== YSyncType.STEP2 && sub !== YSyncType.UPDATE) {
@@ -88,7 +88,7 @@ export function handleYMessage(
 
 /** The messages a new subscriber gets once the room is loaded: sync step 1 and the awareness states. */
 export function greet(conn: Connection, room: Room, step1: boolean): void {
-  if (step1) conn.send(new Outgoing(room.name, syncMessage(YSyncType.STEP1, room.stateVector())))
+  if (step1) conn.send(room.syncMessage(YSyncType.STEP1, room.stateVector()))
   const all = room.awareness.encodeAll()
   if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)))
 }

@@ -1,15 +1,6 @@
-/** Encoders for the y-protocols messages the server sends (SPEC.md rule PR-Y1). */
+/** Encoders for the y-protocols messages the server sends (SPEC.md rule PR-Y1); sync messages: `Room.syncMessage`. */
 import * as encoding from 'lib0/encoding'
 import { YMessageType } from '@skein/protocol'
-
-/** `[SYNC, sub, varUint8Array(data)]`. */
-export function syncMessage(sub: number, data: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, YMessageType.SYNC)
-  encoding.writeVarUint(e, sub)
-  encoding.writeVarUint8Array(e, data)
-  return encoding.toUint8Array(e)
-}
 
 /** `[AWARENESS, varUint8Array(update)]`. */
 export function awarenessMessage(update: Uint8Array): Uint8Array {
