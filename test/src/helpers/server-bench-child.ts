@@ -39,6 +39,10 @@ async function start(): Promise<number> {
       store,
       maxBufferedBytes: 256 * 1024 * 1024,
       evictAfterMs: Number(process.env.SKEIN_EVICT_MS ?? 30_000),
+      // SKEIN_BENCH_WRITE_INTERVAL_MS: try a write interval (PR-L7) other than the default
+      ...(process.env.SKEIN_BENCH_WRITE_INTERVAL_MS
+        ? { writeIntervalMs: Number(process.env.SKEIN_BENCH_WRITE_INTERVAL_MS) }
+        : {}),
     })
     loadedDocs = () => server.loadedDocs
     return server.listen()
