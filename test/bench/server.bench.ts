@@ -207,7 +207,7 @@ async function idleMemory(ctx: BenchContext, kind: ServerKind, table: Table): Pr
   ctx.log(
     `${kind}: heap ${mb(base.heap).toFixed(1)} → ${mb(loaded.heap).toFixed(1)} → ${mb(after.heap).toFixed(1)} MB; ` +
       `rss ${mb(base.rss).toFixed(0)} → ${mb(peak.rss).toFixed(0)} → ${mb(after.rss).toFixed(0)} MB ` +
-      `(after: V8 heap reserved ${mb(after.heapTotal).toFixed(0)} MB, external ${mb(after.external).toFixed(0)} MB); docs left ${after.docs}`,
+      `(after: V8 heap reserved ${mb(after.heapTotal).toFixed(0)} MB, external ${mb(base.external).toFixed(0)} → ${mb(loaded.external).toFixed(0)} → ${mb(after.external).toFixed(0)} MB); docs left ${after.docs}`,
   )
   table.add('heap baseline (GC)', 'MB', kind, [mb(base.heap)])
   table.add(`heap with ${n} docs loaded (GC)`, 'MB', kind, [mb(loaded.heap)])
