@@ -239,6 +239,14 @@ describe('applyTextChange replacing changed lines whole (TX6)', () => {
     expect(merged).toContain('8-hlukh')
   })
 
+  it('diffText refuses options it cannot use, saying which', () => {
+    expect(() => diffText('a', 'b', { refine: 'no' as unknown as boolean })).toThrow(
+      /options\.refine/,
+    )
+    expect(() => diffText('a', 'b', { maxWork: -1 })).toThrow(/options\.maxWork/)
+    expect(() => diffText('a', 3 as unknown as string)).toThrow(/must be strings/)
+  })
+
   it('TX6 diffText with refine: false replaces each changed run of lines in one edit', () => {
     expect(diffText('a\nsaved 1\nb\n', 'a\nsaved 2\nb\n', { refine: false })).toEqual([
       { index: 2, deleteCount: 8, insert: 'saved 2\n' },

@@ -1,3 +1,4 @@
+import { SkeinError } from '@skein/core'
 import { WorkBudget, WorkExceeded } from './budget.js'
 import { clusters } from './graphemes.js'
 import { Interner, splitLines } from './lines.js'
@@ -66,8 +67,23 @@ export function diffText(
   next: string,
   options?: Partial<DiffTextOptions>,
 ): TextEdit[] {
-  if (prev === next) return []
+  if (typeof prev !== 'string' || typeof next !== 'string')
+    throw new SkeinError(
+      'INVALID_INPUT',
+      `diffText: prev and next must be strings, got ${typeof prev} and ${typeof next}.`,
+    )
   const { maxWork, refine: byChar } = { ...DEFAULT_DIFF_TEXT_OPTIONS, ...options }
+  if (typeof byChar !== 'boolean')
+    throw new SkeinError(
+      'INVALID_INPUT',
+      `diffText: options.refine must be true or false, got ${typeof byChar}.`,
+    )
+  if (typeof maxWork !== 'number' || !(maxWork >= 0))
+    throw new SkeinError(
+      'INVALID_INPUT',
+      `diffText: options.maxWork must be a number ≥ 0, got ${String(maxWork)}.`,
+    )
+  if (prev === next) return []
   const budget = new WorkBudget(maxWork)
   let p = commonPrefix(prev, next)
   while (p > 0 && prev.charCodeAt(p - 1) !== NL) p--
