@@ -35,6 +35,18 @@ class RecordingSocket extends WebSocket {
   }
 }
 
+/** Two clients with one document each, both open on `doc` and synced. */
+async function twoClients(url: string, doc: string) {
+  const a = newClient(url)
+  const b = newClient(url)
+  const da = new Y.Doc()
+  const db = new Y.Doc()
+  const ha = a.open(doc, da)
+  const hb = b.open(doc, db)
+  await Promise.all([ha.whenSynced, hb.whenSynced])
+  return { a, b, da, db, ha, hb }
+}
+
 describe('SyncClient', () => {
   let server: SyncServer | undefined
   afterEach(async () => {
@@ -81,13 +93,7 @@ describe('SyncClient', () => {
 
   it('PR-R3 remote updates carry a RemoteOrigin and are never echoed back', async () => {
     server = await startServer()
-    const a = newClient(server.url)
-    const b = newClient(server.url)
-    const da = new Y.Doc()
-    const db = new Y.Doc()
-    const ha = a.open('ws1/echo', da)
-    const hb = b.open('ws1/echo', db)
-    await Promise.all([ha.whenSynced, hb.whenSynced])
+    const { a, b, da, db, hb } = await twoClients(server.url, 'ws1/echo')
     const origins: unknown[] = []
     db.on('update', (_u: Uint8Array, origin: unknown) => origins.push(origin))
     da.getText('t').insert(0, 'hi')
@@ -103,13 +109,7 @@ describe('SyncClient', () => {
 
   it('PR-R3 a local change an observer makes while a remote update is applied is still sent', async () => {
     server = await startServer()
-    const a = newClient(server.url)
-    const b = newClient(server.url)
-    const da = new Y.Doc()
-    const db = new Y.Doc()
-    const ha = a.open('ws1/observer', da)
-    const hb = b.open('ws1/observer', db)
-    await Promise.all([ha.whenSynced, hb.whenSynced])
+    const { a, b, da, db, hb } = await twoClients(server.url, 'ws1/observer')
     // b answers "ping" from inside the observer, i.e. during the remote apply
     const tb = db.getText('t')
     tb.observe(() => {
