@@ -94,6 +94,21 @@ function procRss(pid: number | undefined): number {
 }
 
 /** User + system CPU time of a process so far (Linux /proc), in ms; NaN elsewhere. */
+/**
+ * Waits until a process used < 2% CPU over half a second; false when it did
+ * not within 30 s (a CPU profiler keeps a process busy).
+ */
+async function quietProcess(pid: number | undefined): Promise<boolean> {
+  let prev = procCpuMs(pid)
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 500))
+    const now = procCpuMs(pid)
+    if (now - prev < 10) return true
+    prev = now
+  }
+  return false
+}
+
 function procCpuMs(pid: number | undefined): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
@@ -261,6 +276,10 @@ export default defineScenarios(
         const agentA = await AgentProc.start(a, url, 'a')
         const tA = agentA.startMs
         const knownA = (await agentA.stats()).known
+        // start() returns once A has sent its uploads, not once the server has
+        // stored them: B starts on a quiet server, or it is charged A's tail.
+        const settled = await quietProcess(server.child.pid)
+        const tAStored = Date.now() - agentA.begin
         const serverCpu0 = procCpuMs(server.child.pid)
         const agentB = await AgentProc.start(b, url, 'b', [
           ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
@@ -283,6 +302,7 @@ export default defineScenarios(
         return {
           metrics: [
             { name: 'A indexes + uploads', unit: 'ms', samples: [tA] },
+            { name: 'A until the server is quiet', unit: 'ms', samples: [tAStored] },
             { name: 'B identical', unit: 'ms', samples: [tB] },
             { name: 'B CPU', unit: 'ms', samples: [sb.cpuUs / 1000] },
             {
@@ -296,6 +316,9 @@ export default defineScenarios(
           ],
           notes: [
             `${n} notes; goal figure is for 10,000 (SKEIN_BENCH_FULL=1)`,
+            settled
+              ? 'B started once the server had stored A’s uploads (< 2% CPU over 0.5 s)'
+              : 'the server did not go quiet within 30 s after A started: B’s figures include A’s tail',
             'server (LevelDB, default limits) and each agent in its own process; times start when the agent is created (module loading excluded); SKEIN_BENCH_PROFILE=<dir> / SKEIN_BENCH_PROFILE_SERVER=<dir> write CPU profiles of B / the server; SKEIN_BENCH_NODE_ARGS_B adds node flags to B',
             `load average at the end: ${loadavg()
               .map((l) => l.toFixed(2))

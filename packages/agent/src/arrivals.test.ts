@@ -99,3 +99,46 @@ describe('arrivals', () => {
     expect(opened.flat()).toEqual([0, 1, 2, 3, 4])
   })
 })
+
+describe('arrivals with a streaming server', () => {
+  it('gathers trickling arrivals into one batch (up to gatherMs) and tops up the window in runs', async () => {
+    const s = Array.from({ length: 8 }, () => session())
+    const opened: number[][] = []
+    const it = arrivals([0, 1, 2, 3, 4, 5, 6, 7], {
+      open: async (items) => void opened.push(items),
+      session: (i) => s[i],
+      renew: (i) => s[i],
+      alive: () => true,
+      stallMs: 60_000,
+      max: 3,
+      window: 4,
+      gatherMs: 200,
+    })
+    const first = it.next()
+    await settle()
+    // one at a time, a turn apart: without gathering each would be its own batch
+    s[1]!.sync()
+    await settle()
+    s[0]!.sync()
+    await settle()
+    s[3]!.sync()
+    expect((await first).value).toEqual([1, 0, 3])
+    expect(opened).toEqual([[0, 1, 2, 3]])
+    // a lone arrival is yielded once gatherMs has passed since it arrived
+    const second = it.next()
+    await settle()
+    const t0 = Date.now()
+    s[2]!.sync()
+    expect((await second).value).toEqual([2])
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150)
+    // room 3 after the first batch (a whole run of max): opened 4, 5, 6 together
+    expect(opened).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6],
+    ])
+    for (const x of s) x.sync()
+    const rest: number[] = []
+    for await (const batch of it) rest.push(...batch)
+    expect(rest).toEqual([4, 5, 6, 7])
+  })
+})

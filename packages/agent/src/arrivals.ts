@@ -16,6 +16,12 @@ export interface ArrivalOptions<T> {
   max: number
   /** Most documents opened and not yet yielded at a time (memory, server rooms). */
   window: number
+  /**
+   * How long a batch smaller than `max` may wait, from its first arrival, for
+   * more (default 0: yield at once). A server that streams its answers then
+   * still feeds the caller batches, not a write per network read.
+   */
+  gatherMs?: number
 }
 
 /**
@@ -41,9 +47,15 @@ export async function* arrivals<T>(
       wake?.()
     })
   let stalled = false
+  /** When the batch now gathering got its first item. */
+  let gathering: number | undefined
+  const gatherMs = opts.gatherMs ?? 0
   while (opts.alive()) {
+    // Top up in runs (a batch's worth, or all that is left), not an item per
+    // arrival: every run is a subscribe message and a store read at the server.
     const room = opts.window - waiting.size - arrived.length
-    if (room > 0 && next < items.length) {
+    const run = Math.min(opts.max, opts.window, items.length - next)
+    if (run > 0 && room >= run) {
       const fresh = items.slice(next, next + room)
       next += fresh.length
       for (const item of fresh) waiting.add(item)
@@ -52,20 +64,27 @@ export async function* arrivals<T>(
     }
     if (arrived.length > 0) {
       stalled = false
-      yield arrived.splice(0, opts.max)
-      continue
+      gathering ??= Date.now()
+      const full = arrived.length >= opts.max || waiting.size === 0
+      if (full || Date.now() - gathering >= gatherMs) {
+        gathering = undefined
+        yield arrived.splice(0, opts.max)
+        continue
+      }
     }
     if (waiting.size === 0) {
       if (next >= items.length) return
       continue
     }
     let timer: NodeJS.Timeout | undefined
+    const wait = gathering === undefined ? opts.stallMs : gathering + gatherMs - Date.now()
     const progressed = await new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), opts.stallMs)
+      timer = setTimeout(() => resolve(false), Math.max(0, wait))
       wake = () => resolve(true)
     })
     clearTimeout(timer)
     wake = undefined
+    if (gathering !== undefined) continue
     if (progressed) continue
     if (stalled) {
       waiting.clear()

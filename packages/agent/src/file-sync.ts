@@ -26,6 +26,12 @@ const DOWNLOAD_BATCH = 500
  * together.
  */
 const DOWNLOAD_WINDOW = 2000
+/**
+ * How long a bulk download lets a short batch wait for more bodies: a server
+ * streams its answers, and a write batch per network read would cost a disk
+ * batch, a state write and a resubscription each.
+ */
+const DOWNLOAD_GATHER_MS = 50
 
 /** True when the file at the base's path still has the base's size, mtime, ctime and inode. */
 function statUnchanged(root: string, base: BaseRecord): boolean {
@@ -506,6 +512,7 @@ export class FileSync {
       stallMs: BODY_SYNC_WAIT_MS,
       max: DOWNLOAD_BATCH,
       window: DOWNLOAD_WINDOW,
+      gatherMs: DOWNLOAD_GATHER_MS,
     })
     for await (const batch of batches) {
       const ready: { entry: FileEntry; path: string; text: string }[] = []

@@ -90,6 +90,13 @@ const num = (n: number) => text.encode(String(n))
 const readNum = (b: Uint8Array | undefined) => (b ? Number(untext.decode(b)) : 0)
 /** Most updates a batched load reads by key; a longer log is read with an iterator. */
 const MAX_KEYED_UPDATES = 64
+/**
+ * Most documents one load batch reads. A client subscribing to 10,000 documents
+ * at once then gets its answers in runs of this many, each sent while the next
+ * is read, instead of one 10,000-document batch whose answers all leave at the
+ * end (the client idle until then, the server idle after).
+ */
+const MAX_BATCHED_LOADS = 256
 
 /**
  * Parses a document record: `seq:first:last`, or `seq` alone (then the range is
@@ -228,6 +235,7 @@ export class LevelDocStore implements DocStore {
         })
       }
       this.loads.push({ doc, resolve, reject })
+      if (this.loads.length >= MAX_BATCHED_LOADS) this.loads = undefined
     })
   }
 
