@@ -152,6 +152,34 @@ describe('SyncClient', () => {
     a.close()
   })
 
+  it('PR-R7 a handle creates its Awareness on first use: the application or a peer’s state', async () => {
+    server = await startServer()
+    const { a, b, ha, hb } = await twoClients(server.url, 'ws1/lazy-presence')
+    const created = (h: object) => (h as { aw?: unknown }).aw !== undefined
+    expect(created(ha)).toBe(false)
+    expect(created(hb)).toBe(false)
+    hb.awareness.setLocalStateField('user', 'bob')
+    expect(created(hb)).toBe(true)
+    // a peer's state arriving creates a's awareness, holding that state
+    await waitFor(() => created(ha), 'a’s awareness created by b’s state')
+    const aw = (ha as unknown as { aw: typeof ha.awareness }).aw
+    await waitFor(
+      () => [...aw.getStates().values()].some((st) => st.user === 'bob'),
+      'b’s state at a',
+    )
+    expect(ha.awareness).toBe(aw)
+    // read first after close: usable, but its timer is stopped (the process can exit)
+    const c = newClient(server.url)
+    const hc = c.open('ws1/lazy-closed', new Y.Doc())
+    await hc.whenSynced
+    hc.close()
+    const late = hc.awareness as unknown as { _checkInterval: { _destroyed: boolean } }
+    expect(late._checkInterval._destroyed).toBe(true)
+    a.close()
+    b.close()
+    c.close()
+  })
+
   it('PR-F4 a subscriber with an empty state vector gets step 2 but no step 1; one with content gets both', async () => {
     const url = (server = await startServer()).url
     const writer = newClient(url)

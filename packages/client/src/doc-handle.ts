@@ -55,8 +55,6 @@ function changedSomething(tr: Y.Transaction): boolean {
 
 /** A document opened with `client.open(name, doc)`. */
 export class DocHandle {
-  /** Awareness of this document (cursors, presence); destroyed with the handle if the client created it. */
-  readonly awareness: awarenessProtocol.Awareness
   /** Resolves the first time the document has synced with the server; rejects on a fatal error. */
   readonly whenSynced: Promise<void>
   readonly workspace: string
@@ -77,6 +75,8 @@ export class DocHandle {
   /** True once synced at least once (quiet resubscription is allowed after that). */
   everSynced = false
   private readonly ownsAwareness: boolean
+  /** The awareness, once there is one (see {@link awareness}). */
+  private aw: awarenessProtocol.Awareness | undefined
   /** The start of every MESSAGE frame about this document (one allocation per keystroke, not three). */
   private readonly framePrefix: Uint8Array
 
@@ -90,14 +90,33 @@ export class DocHandle {
     this.origin = new RemoteOrigin(name)
     this.framePrefix = messageFramePrefix(name)
     this.ownsAwareness = awareness === undefined
-    this.awareness = awareness ?? new awarenessProtocol.Awareness(doc)
+    if (awareness) this.adopt(awareness)
     this.whenSynced = new Promise<void>((resolve, reject) => {
       this.resolveSynced = resolve
       this.rejectSynced = reject
     })
     this.whenSynced.catch(() => undefined)
     doc.on('update', this.onLocalUpdate)
-    this.awareness.on('update', this.onAwarenessUpdate)
+  }
+
+  /**
+   * Awareness of this document (cursors, presence); destroyed with the handle
+   * if the client created it. Created on first use — by the application or by
+   * a peer's state arriving (PR-R7): each `Awareness` holds a 3-second timer
+   * and a local state, and a client syncing 10,000 notes used none of them.
+   */
+  get awareness(): awarenessProtocol.Awareness {
+    if (this.aw) return this.aw
+    const aw = new awarenessProtocol.Awareness(this.doc)
+    // after close: usable, but without a timer that would keep the process alive
+    if (this.closed) aw.destroy()
+    else this.adopt(aw)
+    return aw
+  }
+
+  private adopt(aw: awarenessProtocol.Awareness): void {
+    this.aw = aw
+    aw.on('update', this.onAwarenessUpdate)
   }
 
   /** Current status. */
@@ -131,8 +150,10 @@ export class DocHandle {
     this.writesSent = 0
     this.pending = this.pending.slice(this.head).map(() => Infinity)
     this.head = 0
-    const others = [...this.awareness.getStates().keys()].filter((c) => c !== this.doc.clientID)
-    if (others.length) awarenessProtocol.removeAwarenessStates(this.awareness, others, this.origin)
+    const aw = this.aw
+    if (!aw) return
+    const others = [...aw.getStates().keys()].filter((c) => c !== this.doc.clientID)
+    if (others.length) awarenessProtocol.removeAwarenessStates(aw, others, this.origin)
   }
 
   /** @internal */
@@ -170,8 +191,8 @@ export class DocHandle {
    * by its clock check, and a device syncing 10,000 notes sent 10,000 of them.
    */
   sendAwareness(clients: number[] = [this.doc.clientID]): void {
-    if (!this.hasOwnState()) return
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)
+    if (!this.aw || !this.hasOwnState(this.aw)) return
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.aw, clients)
     this.host.sendMessage(
       this.name,
       message(YMessageType.AWARENESS, (e) => encoding.writeVarUint8Array(e, update)),
@@ -179,10 +200,10 @@ export class DocHandle {
   }
 
   /** True once the application set our awareness state (see {@link sendAwareness}). */
-  private hasOwnState(): boolean {
-    const own = this.awareness.meta.get(this.doc.clientID)
+  private hasOwnState(aw: awarenessProtocol.Awareness): boolean {
+    const own = aw.meta.get(this.doc.clientID)
     if (own === undefined) return false
-    return own.clock > 0 || !isEmptyObject(this.awareness.getLocalState())
+    return own.clock > 0 || !isEmptyObject(aw.getLocalState())
   }
 
   /** @internal Handles a y-protocols message from the server. */
@@ -264,13 +285,14 @@ export class DocHandle {
   close(): void {
     if (this.closed) return
     // (a state never announced needs no removal)
-    if (this.host.canSend(this.name) && this.hasOwnState()) {
-      awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], 'close')
+    const aw = this.aw
+    if (aw && this.host.canSend(this.name) && this.hasOwnState(aw)) {
+      awarenessProtocol.removeAwarenessStates(aw, [this.doc.clientID], 'close')
     }
     this.closed = true
     this.doc.off('update', this.onLocalUpdate)
-    this.awareness.off('update', this.onAwarenessUpdate)
-    if (this.ownsAwareness) this.awareness.destroy()
+    aw?.off('update', this.onAwarenessUpdate)
+    if (aw && this.ownsAwareness) aw.destroy()
     this.host.release(this)
     this.statusValue = 'offline'
     if (!this.everSynced)

@@ -32,6 +32,8 @@ import type { ConnectionStatus } from './status.js'
 type Corkable = { cork(): void; uncork(): void }
 /** Most frames held in one corked write. */
 const MAX_CORKED_FRAMES = 256
+/** What `Y.encodeStateVector` gives for a document with no content (a fresh device's every note). */
+const EMPTY_STATE_VECTOR = Uint8Array.of(0)
 
 interface FeedRequest {
   workspace: string
@@ -200,7 +202,10 @@ export class SyncClient implements HandleHost {
         'No WebSocket available: pass the `ws` package as options.WebSocket.',
       )
     const ws = new Ctor(this.endpoint())
-    ws.binaryType = 'arraybuffer'
+    // `ws` (Node) hands a frame over as a Buffer viewing what it read, not a
+    // copy per frame; browsers ignore the unknown value and take ArrayBuffers
+    ws.binaryType = 'nodebuffer'
+    if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer'
     this.ws = ws
     if (this.connectTimer) clearTimeout(this.connectTimer)
     this.connectTimer = setTimeout(() => {
@@ -215,9 +220,15 @@ export class SyncClient implements HandleHost {
       if (ws !== this.ws) return
       this.heartbeat.heard()
       const data = ev.data
-      if (!(data instanceof ArrayBuffer)) return ws.close(CloseCode.BAD_FRAME)
+      const bytes =
+        data instanceof Uint8Array
+          ? data
+          : data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : undefined
+      if (!bytes) return ws.close(CloseCode.BAD_FRAME)
       try {
-        this.onFrame(decodeFrame(new Uint8Array(data)))
+        this.onFrame(decodeFrame(bytes))
       } catch (err) {
         this.options.logger.warn('bad frame from server', { error: String(err) })
         ws.close(CloseCode.BAD_FRAME)
@@ -418,7 +429,7 @@ export class SyncClient implements HandleHost {
         doc: h.name,
         flags: quiet ? SUBSCRIBE_QUIET : 0,
         since,
-        sv: Y.encodeStateVector(h.doc),
+        sv: h.doc.store.clients.size === 0 ? EMPTY_STATE_VECTOR : Y.encodeStateVector(h.doc),
       }),
     )
     h.sendAwareness()
