@@ -151,6 +151,27 @@ describe('LevelDocStore batched loads', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('DS12 an append after a record without a range finds the last clock past one byte (300 updates)', async () => {
+    const { dir, store } = await open()
+    const d = new Y.Doc()
+    const updates: Uint8Array[] = []
+    d.on('update', (u: Uint8Array) => updates.push(u))
+    for (let i = 0; i < 300; i++) d.getText('t').insert(i, 'x')
+    await Promise.all(updates.map((u) => store.append('ws/long', u)))
+    await store.close()
+    const raw = new LeveldbPersistence(dir)
+    await writeRecord(raw, 'ws/long', '300')
+    await raw.destroy()
+    const again = new LevelDocStore(dir)
+    await again.append('ws/long', textUpdate('y'))
+    const loaded = await again.load('ws/long')
+    // a wrong last clock would have overwritten one of the 300
+    expect(loaded?.updates).toHaveLength(301)
+    expect(textOf(loaded?.updates)).toContain('x'.repeat(300))
+    await again.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
   it('DS11 a record that does not parse still loads its updates, and delete removes it', async () => {
     const { dir, store } = await open()
     await store.append('ws/a', textUpdate('kept'))

@@ -18,12 +18,7 @@
  */
 import { SkeinError, docWorkspace, noopLogger } from '@skein/core'
 import type { ChangePage, DocStore, Logger, StoredDoc } from '@skein/core'
-import {
-  LeveldbPersistence,
-  getLevelBulkEntries,
-  getLevelUpdatesEntries,
-  keyEncoding,
-} from 'y-leveldb'
+import { LeveldbPersistence, getLevelBulkEntries, keyEncoding } from 'y-leveldb'
 
 /** Options of {@link LevelDocStore}. */
 export interface LevelDocStoreOptions {
@@ -50,6 +45,9 @@ type Db = {
   ): Promise<(Uint8Array | undefined)[]>
   iterator(o: { gte: Uint8Array; lt: Uint8Array; keys: false; keyEncoding: 'view' }): {
     all(): Promise<[undefined, Uint8Array][]>
+  }
+  keys(o: { gte: Uint8Array; lt: Uint8Array; reverse: true; limit: number; keyEncoding: 'view' }): {
+    all(): Promise<Uint8Array[]>
   }
   get(key: Key): Promise<Uint8Array | undefined>
   clear(o: { gte: Key; lt: Key }): Promise<void>
@@ -127,6 +125,11 @@ async function get(db: Db, key: Key): Promise<Uint8Array | undefined> {
 }
 
 const updateKey = (doc: string, clock: number): Key => ['v1', doc, 'update', clock]
+/** The clock of an encoded update key: its last four bytes, big-endian (see {@link LevelDocStore.updateKey}). */
+function clockOfKey(key: Uint8Array): number {
+  const n = key.length
+  return ((key[n - 4]! << 24) >>> 0) + (key[n - 3]! << 16) + (key[n - 2]! << 8) + key[n - 1]!
+}
 const docKey = (ws: string, doc: string): Key => ['skein_doc', ws, doc]
 const feedKey = (ws: string, seq: number): Key => ['skein_feed', ws, seq]
 const headKey = (ws: string): Key => ['skein_head', ws]
@@ -207,8 +210,18 @@ export class LevelDocStore implements DocStore {
     if (range) m = { seq, first: range[0], last: range[1] }
     else {
       // no range kept: find the last clock; the first stays unknown unless the log is empty
-      const last = await getLevelUpdatesEntries(db, doc, { reverse: true, limit: 1, values: false })
-      m = { seq, first: -1, last: last.length === 0 ? -1 : (last[0]!.key[3] as number) }
+      // one native read (y-leveldb's helper streams: 0.15 ms a document, 1.5 s of
+      // server CPU when a device uploads 10,000 new notes)
+      const [key] = await db
+        .keys({
+          gte: this.updateKey(doc, 0),
+          lt: this.updateKey(doc, MAX_CLOCK),
+          reverse: true,
+          limit: 1,
+          keyEncoding: 'view',
+        })
+        .all()
+      m = { seq, first: -1, last: key === undefined ? -1 : clockOfKey(key) }
     }
     this.remember(doc, m)
     return m
