@@ -14,8 +14,8 @@
  * applying 24,500 updates/s made the clients, not the servers, the bottleneck.)
  *
  * IPC (advanced serialization): sends `{ ready }` once every client synced; on
- * `{ start, ops }` each client sends `ops` ops 100 ms apart (the first after a
- * random delay below 100 ms) and receives everyone else's; once every client
+ * `{ start, ops, intervalMs }` each client sends `ops` ops `intervalMs` (default
+ * 100) apart (the first after a random delay below that) and receives everyone else's; once every client
  * here received all `ops × (FANOUT_TOTAL − 1)` ops of the others, or 3 s after
  * the last send, it sends {@link FanOutReport}.
  */
@@ -93,7 +93,7 @@ const clients = Array.from({ length: count }, (_, i) => {
 })
 await Promise.all(clients.map((c) => c.client.synced))
 
-async function run(ops: number): Promise<FanOutReport> {
+async function run(ops: number, intervalMs: number): Promise<FanOutReport> {
   const expected = count * ops * (total - 1)
   const cpu0 = process.cpuUsage()
   const rng = createRng(first + 7)
@@ -120,8 +120,8 @@ async function run(ops: number): Promise<FanOutReport> {
               if (++n < ops) return
               clearInterval(timer)
               resolve()
-            }, 100)
-          }, rng.int(100))
+            }, intervalMs)
+          }, rng.int(intervalMs))
         }),
     ),
   )
@@ -147,11 +147,14 @@ async function run(ops: number): Promise<FanOutReport> {
   }
 }
 
-process.on('message', (m: { start?: boolean; ops?: number; exit?: boolean }) => {
-  if (m.exit) {
-    clients.forEach((c) => c.client.close())
-    process.exit(0)
-  }
-  if (m.start) void run(m.ops ?? 80).then((r) => process.send!(r))
-})
+process.on(
+  'message',
+  (m: { start?: boolean; ops?: number; intervalMs?: number; exit?: boolean }) => {
+    if (m.exit) {
+      clients.forEach((c) => c.client.close())
+      process.exit(0)
+    }
+    if (m.start) void run(m.ops ?? 80, m.intervalMs ?? 100).then((r) => process.send!(r))
+  },
+)
 process.send!({ ready: true })
