@@ -93,7 +93,6 @@ function procRss(pid: number | undefined): number {
   }
 }
 
-/** User + system CPU time of a process so far (Linux /proc), in ms; NaN elsewhere. */
 /**
  * Waits until a process used < 2% CPU over half a second; false when it did
  * not within 30 s (a CPU profiler keeps a process busy).
@@ -109,6 +108,7 @@ async function quietProcess(pid: number | undefined): Promise<boolean> {
   return false
 }
 
+/** User + system CPU time of a process so far (Linux /proc), in ms; NaN elsewhere. */
 function procCpuMs(pid: number | undefined): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []

@@ -15,9 +15,9 @@
  *
  * IPC (advanced serialization): sends `{ ready }` once every client synced; on
  * `{ start, ops, intervalMs }` each client sends `ops` ops `intervalMs` (default
- * 100) apart (the first after a random delay below that) and receives everyone else's; once every client
- * here received all `ops × (FANOUT_TOTAL − 1)` ops of the others, or 3 s after
- * the last send, it sends {@link FanOutReport}.
+ * 100) apart (the first after a random delay below that) and receives everyone
+ * else's; once every client here received all `ops × (FANOUT_TOTAL − 1)` ops
+ * of the others, or 3 s after the last send, it sends {@link FanOutReport}.
  */
 import { randomInt } from 'node:crypto'
 import { createRng } from '@skein/core/testing'
