@@ -18,18 +18,30 @@ function session(): DocSession & { sync: () => void } {
 /** Lets the generator reach its wait (documents sync later than they are opened). */
 const settle = () => new Promise((r) => setImmediate(r))
 
-describe('arrivals', () => {
-  it('yields items in the order their documents sync, in batches of at most `max`', async () => {
-    const s = ['a', 'b', 'c', 'd'].map(() => session())
-    const it = arrivals([0, 1, 2, 3], {
-      open: async () => {},
+/**
+ * `arrivals` over items 0…n−1, each with a hand-resolved session; never stalls
+ * (60 s); records every `open` call.
+ */
+function watched(n: number, opts: { max: number; window: number; gatherMs?: number }) {
+  const s = Array.from({ length: n }, () => session())
+  const opened: number[][] = []
+  const it = arrivals(
+    Array.from({ length: n }, (_, i) => i),
+    {
+      open: async (items) => void opened.push(items),
       session: (i) => s[i],
       renew: (i) => s[i],
       alive: () => true,
       stallMs: 60_000,
-      max: 2,
-      window: 10,
-    })
+      ...opts,
+    },
+  )
+  return { s, opened, it }
+}
+
+describe('arrivals', () => {
+  it('yields items in the order their documents sync, in batches of at most `max`', async () => {
+    const { s, it } = watched(4, { max: 2, window: 10 })
     const first = it.next()
     await settle()
     s[2]!.sync()
@@ -70,17 +82,7 @@ describe('arrivals', () => {
     expect(renewed).toEqual([1, 2, 2])
   })
   it('keeps at most `window` documents opened and not yet yielded', async () => {
-    const s = Array.from({ length: 5 }, () => session())
-    const opened: number[][] = []
-    const it = arrivals([0, 1, 2, 3, 4], {
-      open: async (items) => void opened.push(items),
-      session: (i) => s[i],
-      renew: (i) => s[i],
-      alive: () => true,
-      stallMs: 60_000,
-      max: 1,
-      window: 2,
-    })
+    const { s, opened, it } = watched(5, { max: 1, window: 2 })
     const first = it.next()
     await settle()
     s[1]!.sync()
@@ -102,18 +104,7 @@ describe('arrivals', () => {
 
 describe('arrivals with a streaming server', () => {
   it('gathers trickling arrivals into one batch (up to gatherMs) and tops up the window in runs', async () => {
-    const s = Array.from({ length: 8 }, () => session())
-    const opened: number[][] = []
-    const it = arrivals([0, 1, 2, 3, 4, 5, 6, 7], {
-      open: async (items) => void opened.push(items),
-      session: (i) => s[i],
-      renew: (i) => s[i],
-      alive: () => true,
-      stallMs: 60_000,
-      max: 3,
-      window: 4,
-      gatherMs: 200,
-    })
+    const { s, opened, it } = watched(8, { max: 3, window: 4, gatherMs: 200 })
     const first = it.next()
     await settle()
     // one at a time, a turn apart: without gathering each would be its own batch
