@@ -64,19 +64,24 @@ describe('fold records', () => {
     const d1 = 'saved {T000027-ejwlzj}'
     const d0 = 'saved {T000028-hlukhj}'
     const d2 = 'saved {T000029-copied}'
-    const run = (whole: boolean): string[] => {
+    const run = (whole: boolean, mine = d0): string[] => {
       const a = body()
       a.text.insert(0, `x\n${d1}\ny\n`)
       const b = body()
       exchange(a.doc, b.doc)
-      foldIntoBody(a, `x\n${d0}\ny\n`, { device: 'd0', base: 'x\ny\n', at: 1, whole })
+      foldIntoBody(a, `x\n${mine}\ny\n`, { device: 'd0', base: 'x\ny\n', at: 1, whole })
       foldIntoBody(b, `x\n${d2}\ny\n`, { device: 'd2', base: 'x\ny\n', at: 2, whole: true })
       exchange(a.doc, b.doc)
       expect(b.text.toJSON()).toBe(a.text.toJSON())
       return a.text.toJSON().split('\n')
     }
     expect(run(true)).toEqual(expect.arrayContaining([d0, d2]))
-    expect(run(false)).not.toContain(d0) // refined by character, d0's line is cut
+    // d0's line replaces the middle of d1's: whole even when refining (merge TX5)
+    expect(run(false)).toEqual(expect.arrayContaining([d0, d2]))
+    // typing in d1's line is refined by character, so d2's replacement cuts it; whole it survives
+    const typed = `${d1} and more`
+    expect(run(false, typed)).not.toContain(typed)
+    expect(run(true, typed)).toEqual(expect.arrayContaining([typed, d2]))
   })
 
   it('records nothing for a fold that changes nothing', () => {

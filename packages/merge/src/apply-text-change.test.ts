@@ -208,13 +208,77 @@ describe('applyTextChange with concurrent rewrites of the same lines (TX5)', () 
   })
 })
 
+describe('applyTextChange with lines that share a skeleton (TX5)', () => {
+  // Chaos seed 1999614128: d1 replaced `{T000004-pjivkk}` with `{T000005-ivsgvf}`
+  // (half of the line kept: `{T00000` and `}`) while d2 replaced both lines of
+  // the note with `{T000011-wctnaa}`; the refined fold left `5-ivsgvf` behind.
+  // ids as the chaos ledger writes them: a counter and a random tag
+  let counter = 0
+  const id = (rng: ReturnType<typeof createRng>) =>
+    `{T${String(++counter).padStart(6, '0')}-${Array.from({ length: 6 }, () => String.fromCharCode(97 + rng.int(26))).join('')}}`
+
+  it('TX5 the seed: both new lines survive intact', () => {
+    const a = textDoc('{T000003-qjutya}\n{T000004-pjivkk}\n', 1)
+    const b = textDoc('', 2)
+    Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+    applyTextChange(a.text, '{T000003-qjutya}\n{T000005-ivsgvf}\n')
+    applyTextChange(b.text, '{T000011-wctnaa}\n')
+    Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc))
+    Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+    expect(a.text.toJSON()).toBe(b.text.toJSON())
+    expect(a.text.toJSON().split('\n')).toEqual(
+      expect.arrayContaining(['{T000005-ivsgvf}', '{T000011-wctnaa}']),
+    )
+  })
+
+  it('TX5 a line whose middle is replaced is replaced whole; typing is still refined', () => {
+    expect(diffText('a\n{T000004-pjivkk}\n', 'a\n{T000005-ivsgvf}\n')).toEqual([
+      { index: 2, deleteCount: 17, insert: '{T000005-ivsgvf}\n' },
+    ])
+    // a typo fixed and a word added in a paragraph: character edits
+    expect(diffText('Call Anna abuot the plan.\n', 'Call Anna about the new plan.\n')).toEqual([
+      { index: 12, deleteCount: 2, insert: 'ou' },
+      { index: 20, deleteCount: 0, insert: 'new ' },
+    ])
+  })
+
+  it('TX5 every new line survives replicas replacing one line and a run around it', () => {
+    const rng = createRng(fuzzSeed('applyTextChange skeleton lines'))
+    for (let n = 0; n < fuzzIterations(150); n++) {
+      const lines = Array.from({ length: 2 + rng.int(6) }, () => id(rng))
+      const original = lines.map((l) => `${l}\n`).join('')
+      const a = textDoc('', 1)
+      const b = textDoc('', 2)
+      a.text.insert(0, original)
+      Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+      // a: one line replaced by a new id (same skeleton); b: a run of lines replaced
+      const i = rng.int(lines.length)
+      const mine = id(rng)
+      const from = rng.int(lines.length)
+      const to = from + 1 + rng.int(lines.length - from)
+      const theirs = Array.from({ length: 1 + rng.int(2) }, () => id(rng))
+      const ta = lines.map((l, k) => (k === i ? mine : l))
+      const tb = [...lines.slice(0, from), ...theirs, ...lines.slice(to)]
+      applyTextChange(a.text, ta.map((l) => `${l}\n`).join(''))
+      applyTextChange(b.text, tb.map((l) => `${l}\n`).join(''))
+      Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc))
+      Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+      const merged = a.text.toJSON()
+      expect(b.text.toJSON()).toBe(merged)
+      const got = merged.split('\n')
+      for (const l of [mine, ...theirs])
+        expect(got, `${JSON.stringify(original)} → ${JSON.stringify(merged)}`).toContain(l)
+    }
+  })
+})
+
 describe('applyTextChange replacing changed lines whole (TX6)', () => {
   // Chaos seed 1537759710: d1 saved line X; d0 (offline) resolved its conflict by
   // folding its own version over X; d2, reconnecting at the same moment, replaced X.
-  const x = 'saved {T000027-ejwlzj}'
-  const mine = 'saved {T000028-hlukhj}'
+  const X = 'saved {T000027-ejwlzj}'
+  const MINE = 'saved {T000028-hlukhj}'
   const third = 'copied away {T000031-qazwsx}'
-  function race(refine: boolean): string {
+  function race(refine: boolean, x = X, mine = MINE): string {
     const a = textDoc(`top\n${x}\nend\n`, 1)
     const b = textDoc('', 2)
     Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
@@ -228,15 +292,21 @@ describe('applyTextChange replacing changed lines whole (TX6)', () => {
 
   it('TX6 a line folded whole over another version survives a third replica replacing that version', () => {
     const lines = race(false).split('\n')
-    expect(lines).toContain(mine)
+    expect(lines).toContain(MINE)
     expect(lines).toContain(third)
-    expect(lines).not.toContain(x)
+    expect(lines).not.toContain(X)
+    // typing in a line: still whole with refine: false
+    const typed = `${X} and more`
+    expect(race(false, X, typed).split('\n')).toContain(typed)
   })
 
-  it('TX6 (the race it prevents) refining by character leaves only a fragment of the folded line', () => {
-    const merged = race(true)
-    expect(merged.split('\n')).not.toContain(mine)
-    expect(merged).toContain('8-hlukh')
+  it('TX6 (the race it prevents) a refined fold keeps only its new characters when another replica replaces the line', () => {
+    // Typing is refined by character even without refine: false (TX5 limits it to
+    // small edits): its new characters hang on the old line and outlive it.
+    const typed = `${X} and more`
+    const merged = race(true, X, typed)
+    expect(merged.split('\n')).not.toContain(typed)
+    expect(merged).toContain(' and more')
   })
 
   it('diffText refuses options it cannot use, saying which', () => {

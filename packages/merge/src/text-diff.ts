@@ -55,12 +55,12 @@ function commonSuffix(a: string, b: string, max: number): number {
  * and suffix are kept up to a line boundary and the middle is diffed by line
  * (the engine of MG1). Each changed run of lines is then refined by grapheme
  * cluster (TX2), but only when old and new are mostly alike (a line being
- * typed in): runs that share little are replaced whole, and character matches
- * shorter than {@link MIN_EQUAL} between two edits are absorbed; a run needing
- * more than {@link MAX_REFINED_EDITS} character edits is replaced whole. Reusing stray
- * characters of unrelated text is what garbles a note when two replicas
- * rewrite the same lines at once (TX5). Edits are ascending and
- * non-overlapping, in `prev` offsets.
+ * typed in): runs that share little or lose more than a quarter are replaced
+ * whole, and character matches shorter than {@link MIN_EQUAL} between two edits
+ * are absorbed; a run needing more than {@link MAX_REFINED_EDITS} character
+ * edits is replaced whole. Reusing stray characters of unrelated text is what
+ * garbles a note when two replicas rewrite the same lines at once (TX5). Edits
+ * are ascending and non-overlapping, in `prev` offsets.
  */
 export function diffText(
   prev: string,
@@ -125,8 +125,18 @@ const NL = 10
 const MIN_EQUAL = 4
 /** A changed run is refined by character only when at least this share of it is kept… */
 const MIN_KEPT = 0.5
-/** …and the refinement is at most this many edits (typing changes one or two places). */
+/** …and the refinement is at most this many edits (typing changes one or two places)… */
 const MAX_REFINED_EDITS = 2
+/**
+ * …deleting at most this share of the old run (or {@link SMALL_DELETE}). A line
+ * whose middle is replaced (`{T000004-pjivkk}` → `{T000005-ivsgvf}`: half of it
+ * kept, as a skeleton) is a new line, not typing: refined, its new characters
+ * hang on the old line's skeleton, and a replica replacing the old line at once
+ * deletes the skeleton and leaves a fragment (`5-ivsgvf`, chaos seed 1999614128).
+ */
+const MAX_DELETED = 0.25
+/** Deleting this many code units is typing (a typo, an emoji, a flag), however short the line. */
+const SMALL_DELETE = 4
 
 function lineOffsets(lines: readonly string[]): Int32Array {
   const out = new Int32Array(lines.length + 1)
@@ -168,7 +178,8 @@ function refine(a: string, b: string, index: number, budget: WorkBudget): TextEd
   const deleted = edits.reduce((n, e) => n + e.deleteCount, 0)
   if (
     edits.length > MAX_REFINED_EDITS ||
-    a.length - deleted < MIN_KEPT * Math.max(a.length, b.length)
+    a.length - deleted < MIN_KEPT * Math.max(a.length, b.length) ||
+    deleted > Math.max(SMALL_DELETE, MAX_DELETED * a.length)
   )
     return whole
   return edits.map((e) => ({ ...e, index: index + e.index }))

@@ -14,17 +14,18 @@ const OPS = fuzzIterations(40, 120)
 /**
  * CI replays fixed seeds that ran clean: a random seed there still finds a rare open
  * race now and then (seeds 126448106, 509216927: tokens lost when a rename, concurrent
- * appends and a switch to binary meet; 1999614128, lost in 3 of 3 replays: as far as
- * the debug log shows, d2 renames a note away and at once creates a new file at its
- * old name, so the old path never looks empty and the rename goes undetected (rename
- * detection wants the old path gone); the new file then reads as an edit replacing
- * every line of the note, including another device's concurrent token), which must
- * not make landing a coin toss.
+ * appends and a switch to binary meet; both replayed clean since), which must not
+ * make landing a coin toss.
  * New seeds run under `pnpm test:extensive` or SKEIN_CHAOS=1; SKEIN_SEED replays one.
  * 2024112201 (92 ops: agent and server kills, folder renames) replayed clean 7 of 7.
  * Fixed: 1537759710 (two reconnecting devices folded different versions over one line
  * at once, one reusing characters of it, and a token survived only as `8-hlukh`);
  * conflict folds now replace lines whole (merge TX6, pinned in fold-records.test.ts).
+ * Fixed: 1999614128 (lost 3 of 3, clean 5 of 5 since): d1 truncated a note,
+ * replacing `{T000004-pjivkk}` with `{T000005-ivsgvf}`, while d2 replaced the whole
+ * note; d1's fold was refined by character (half the line kept as a skeleton) and
+ * d2's delete of the skeleton left `5-ivsgvf`. A line whose middle is replaced is
+ * now replaced whole (merge TX5, pinned in apply-text-change.test.ts).
  */
 const CI_SEEDS = [907063651, 2024112201]
 const RANDOM = !!(process.env.SKEIN_EXTENSIVE || process.env.SKEIN_CHAOS || process.env.SKEIN_SEED)
