@@ -94,7 +94,8 @@ async function fanOutProcess(kind: ServerKind, port: number, first: number, clie
  * 6.7 — the rate of the issue's y-websocket reference figure). The same wire-level clients for every server;
  * they do not apply remote updates, only read the send time stamped in each op.
  * Latency: wall clock from send to receipt, every op at every other client.
- * Delivered/s and CPU: over the window from the first send to the last receipt.
+ * Delivered/s and CPU: over the window from the first send to the last receipt;
+ * "server CPU, 2nd half" from halfway through the sends to the last receipt.
  */
 /** Ops per second each fan-out client sends. */
 const FANOUT_RATE = Number(process.env.SKEIN_BENCH_FANOUT_RATE ?? 10)
@@ -114,6 +115,17 @@ async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promis
     ),
   )
   const s0 = await server.stats()
+  // Halfway through the sends: the second half is the server once warm (JIT and
+  // heap sized; a cold V8 spends the first seconds compiling), for every server alike.
+  const half = new Promise<{ at: number; cpuUs: number }>((resolve) =>
+    setTimeout(
+      () => {
+        const at = performance.timeOrigin + performance.now()
+        void server.stats().then((s) => resolve({ at, cpuUs: s.cpuUs }))
+      },
+      (ops / FANOUT_RATE) * 500,
+    ),
+  )
   const results = await Promise.all(
     children.map(
       (c) =>
@@ -124,6 +136,7 @@ async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promis
     ),
   )
   const s1 = await server.stats()
+  const mid = await half
   await Promise.all(
     children.map((c) => {
       const exited = new Promise((r) => c.once('exit', r))
@@ -148,6 +161,10 @@ async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promis
   table.add('latency p99', 'ms', kind, [q(0.99)])
   table.add('updates delivered', 'updates/s', kind, [(received / window) * 1000], false)
   table.add('server CPU', '%', kind, [((s1.cpuUs - s0.cpuUs) / 1000 / window) * 100])
+  const lastReceipt = Math.max(...results.map((r) => r.lastReceipt))
+  table.add('server CPU, 2nd half', '%', kind, [
+    ((s1.cpuUs - mid.cpuUs) / 1000 / (lastReceipt - mid.at)) * 100,
+  ])
   table.add('server RSS', 'MB', kind, [s1.rss / 2 ** 20])
   const note =
     `${kind}: ${received} of ${expected} ops delivered (${((received / expected) * 100).toFixed(1)}%) ` +
