@@ -80,6 +80,36 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     expect(a.agent.workspaceCrdt!.conflicts().map((c) => c.kind)).toContain('edit')
   })
 
+  it('a word typed into a line on one side, the line rewritten on the other: a copy, no fragments', async () => {
+    // Typing is folded by character (merge TX5), a rewrite whole. Here the second
+    // device to reconnect usually sees the first one's fold (a three-way merge); when
+    // both fold at the same moment the typed word hangs where the old line was and the
+    // repair must recognise that as the folds' interleaving (pinned in fold-records.test.ts).
+    const { a, b } = await twoAgents()
+    const typed = 'line 2 and a word typed offline'
+    const rewritten = 'B rewrote this line entirely'
+    writeFileSync(join(a.root, 'n.md'), `line 1\n${typed}\nline 3\nline 4\n`)
+    writeFileSync(join(b.root, 'n.md'), `line 1\n${rewritten}\nline 3\nline 4\n`)
+    await bothPending(a, b)
+    await h.startServer()
+    await until(
+      'one conflict copy on both',
+      () => copies(a.root).length === 1 && copies(b.root).length === 1,
+    )
+    await until('same note on both', () => readText(a.root, 'n.md') === readText(b.root, 'n.md'))
+    const lines = [a, b].flatMap((t) =>
+      [readText(t.root, 'n.md'), readText(t.root, copies(t.root)[0] as string)].flatMap((x) =>
+        (x ?? '').split('\n'),
+      ),
+    )
+    expect(lines).toContain(typed)
+    expect(lines).toContain(rewritten)
+    for (const l of lines)
+      expect(['', 'line 1', 'line 3', 'line 4', typed, rewritten], JSON.stringify(lines)).toContain(
+        l,
+      )
+  })
+
   it('a note that is itself a conflict copy, edited on the same line on both sides: nothing lost', async () => {
     // Found by the chaos harness (seed 240954636): the note counted as an existing copy of
     // itself holding the workspace text, so no copy was written and that text was dropped.

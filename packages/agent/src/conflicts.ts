@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FileId } from '@skein/core'
 import type { FileEntry } from '@skein/workspace'
-import { merge3 } from '@skein/merge'
-import { repairFolds } from './fold-records.js'
+import { planRepair, repairFolds } from './fold-records.js'
 import type { FoldRecord } from './fold-records.js'
 import type { Body } from './body-docs.js'
 import { writeRefused } from './agent-context.js'
@@ -172,44 +171,17 @@ export class Conflicts {
     disk: DiskFile,
   ): Promise<void> {
     const { ctx } = this
-    const base = group[0]?.base ?? ''
-    const mine = group.find((r) => r.device === ctx.opts.device)
-    const ordered = [...group].sort((a, b) => b.at - a.at) // newest first
-    let target = (ordered[0] as FoldRecord).text
-    let conflicted = false
-    for (const r of ordered.slice(1)) {
-      const m = merge3(base, target, r.text, {
-        labels: { ours: 'newer', base: 'base', theirs: r.device },
-      })
-      if (m.clean) target = m.text
-      else {
-        conflicted = true
-        if (ctx.opts.conflictPolicy === 'markers') target = m.text
-        else if (ctx.opts.conflictPolicy === 'ours' && mine) target = mine.text
-        else if (ctx.opts.conflictPolicy === 'theirs')
-          target = r.device === ctx.opts.device ? target : r.text
-      }
-    }
-    // The body may also hold edits outside this group (an editor typing, a
-    // device whose fold saw other text): keep them. Lines of the current text
-    // that no fold of the group explains must survive the repair.
     const current = body.text.toJSON()
-    const foreign = unexplainedLines(current, [target, base, ...group.map((r) => r.text)])
-    if (foreign.length > 0) {
-      const m = merge3(base, current, target, {
-        labels: { ours: 'current', base: 'base', theirs: 'repaired' },
+    const plan = planRepair(group, current, ctx.opts.device, ctx.opts.conflictPolicy)
+    if (!plan) {
+      // Cannot repair without dropping someone's text: leave the merged characters as they are.
+      ctx.opts.logger.info('concurrent edits left unrepaired: other edits overlap them', {
+        path: disk.path,
       })
-      const kept = m.clean ? unexplainedLines(m.text, []) : []
-      if (m.clean && foreign.every((l) => kept.includes(l))) target = m.text
-      else {
-        // Cannot repair without dropping someone's text: leave the merged characters as they are.
-        ctx.opts.logger.info('concurrent edits left unrepaired: other edits overlap them', {
-          path: disk.path,
-        })
-        repairFolds(body, group, current, ctx.opts.device, ctx.opts.clock.now())
-        return
-      }
+      repairFolds(body, group, current, ctx.opts.device, ctx.opts.clock.now())
+      return
     }
+    const { target, conflicted } = plan
     const copies =
       ctx.opts.conflictPolicy === 'copy' && conflicted ? group.filter((r) => r.text !== target) : []
     const saved = []
@@ -237,26 +209,4 @@ export class Conflicts {
     else await keepRemote()
     this.record(entry, disk.path, 'binary', copy)
   }
-}
-
-/**
- * Lines of `text` found in none of `explained` (as a multiset: a line counted
- * twice in `text` needs two occurrences). With no `explained`, all lines.
- */
-function unexplainedLines(text: string, explained: readonly string[]): string[] {
-  const budget = new Map<string, number>()
-  for (const t of explained)
-    for (const [l, n] of countLines(t)) budget.set(l, Math.max(budget.get(l) ?? 0, n))
-  const out: string[] = []
-  for (const [l, n] of countLines(text)) {
-    const extra = n - (budget.get(l) ?? 0)
-    for (let i = 0; i < extra; i++) out.push(l)
-  }
-  return out
-}
-
-function countLines(text: string): Map<string, number> {
-  const m = new Map<string, number>()
-  for (const l of text.split('\n')) if (l !== '') m.set(l, (m.get(l) ?? 0) + 1)
-  return m
 }

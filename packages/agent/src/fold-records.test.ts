@@ -1,7 +1,13 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import type { Body } from './body-docs.js'
-import { concurrentFolds, foldIntoBody, repairFolds } from './fold-records.js'
+import {
+  concurrentFolds,
+  foldIntoBody,
+  mergedFolds,
+  planRepair,
+  repairFolds,
+} from './fold-records.js'
 
 function body(doc = new Y.Doc()): Body {
   return {
@@ -130,5 +136,80 @@ describe('folding text computed from an older body (chaos: reconnect storm)', ()
     ]
     expect(repairFolds(b, group, 'one\nA\nB\nthree\n', 'b', 3, current)).toBe(true)
     expect(b.text.toJSON()).toBe('arrived\none\nA\nB\nthree\n')
+  })
+})
+
+describe('replaying a group of folds (mergedFolds)', () => {
+  // A typing fold is refined by character (merge TX5); another device replacing
+  // the same line whole at once leaves the typed characters as a fragment. The
+  // repair must recognise that line as the group's own interleaving, not as a
+  // third device's edit to keep.
+  const X = 'Call Anna about the plan {T000027-ejwlzj}'
+  const typed = `${X} tomorrow`
+  const other = 'Moved to Friday {T000031-qazwsx}'
+  const base = `x\n${X}\ny\n`
+
+  function race(clients: [number, number]) {
+    const a = body()
+    a.doc.clientID = clients[0]
+    a.text.insert(0, base)
+    const b = body()
+    b.doc.clientID = clients[1]
+    exchange(a.doc, b.doc)
+    foldIntoBody(a, `x\n${typed}\ny\n`, { device: 'a', base, at: 1 })
+    foldIntoBody(b, `x\n${other}\ny\n`, { device: 'b', base, at: 2, whole: true })
+    exchange(a.doc, b.doc)
+    return { a, b, group: concurrentFolds(b, 'b') ?? [] }
+  }
+
+  it('reproduces the interleaved text of the folds, whichever client id is larger', () => {
+    for (const clients of [
+      [1, 2],
+      [2, 1],
+      [3_000_000_000, 7],
+    ] as [number, number][]) {
+      const { a, group } = race(clients)
+      const current = a.text.toJSON()
+      expect(current.split('\n')).not.toContain(typed) // the fragment this is about
+      expect(current).toContain(' tomorrow')
+      expect(group.map((r) => r.device)).toEqual(['a', 'b'])
+      expect(mergedFolds(group)).toBe(current)
+    }
+  })
+
+  it('differs from a body holding a third edit, and declines records it cannot replay', () => {
+    const { a, group } = race([1, 2])
+    a.text.insert(0, 'third device\n')
+    expect(mergedFolds(group)).not.toBe(a.text.toJSON())
+    // records from before client ids were recorded
+    expect(mergedFolds(group.map(({ client: _c, ...r }) => r))).toBeUndefined()
+    // a fold that saw other text than its base
+    expect(mergedFolds(group.map((r) => ({ ...r, saw: 'other' })))).toBeUndefined()
+    expect(mergedFolds([])).toBeUndefined()
+  })
+
+  it('a repair replaces the fragment: the newer version stays, the other is a conflict', () => {
+    const { a, b, group } = race([1, 2])
+    const current = b.text.toJSON()
+    const plan = planRepair(group, current, 'b', 'copy')
+    expect(plan).toEqual({ target: `x\n${other}\ny\n`, conflicted: true })
+    // (the caller saves a's text as a copy, then folds the target)
+    expect(repairFolds(b, group, plan!.target, 'b', 3, current)).toBe(true)
+    exchange(a.doc, b.doc)
+    expect(a.text.toJSON()).toBe(`x\n${other}\ny\n`)
+    // markers keep both versions in the note
+    expect(planRepair(group, current, 'b', 'markers')?.target).toContain(typed)
+    // without the replay (older records) the fragment reads as a third device's line: no repair
+    expect(
+      planRepair(
+        group.map(({ client: _c, ...r }) => r),
+        current,
+        'b',
+        'copy',
+      ),
+    ).toBeUndefined()
+    // and a real third edit still stops it
+    const third = `${current}a line from a third device\n`
+    expect(planRepair(group, third, 'b', 'copy')).toBeUndefined()
   })
 })

@@ -1,5 +1,6 @@
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import { applyTextChange, merge3 } from '@skein/merge'
+import type { ConflictPolicy } from './agent-options.js'
 import { AGENT_ORIGIN } from './body-docs.js'
 import type { Body } from './body-docs.js'
 import { textHash } from './disk-file.js'
@@ -21,6 +22,9 @@ export interface FoldRecord {
   base: string
   text: string
   at: number
+  /** The Yjs client id that made the fold's edits, and whether it replaced lines whole (records since 2026-11: see {@link mergedFolds}). */
+  client?: number
+  whole?: boolean
 }
 
 function meta(body: Body): Y.Map<unknown> {
@@ -47,7 +51,15 @@ export function foldIntoBody(
   const saw = textHash(current)
   body.doc.transact(() => {
     applyTextChange(body.text, next, AGENT_ORIGIN, { refine: info.whole !== true })
-    const rec: FoldRecord = { device: info.device, saw, base: info.base, text: next, at: info.at }
+    const rec: FoldRecord = {
+      device: info.device,
+      saw,
+      base: info.base,
+      text: next,
+      at: info.at,
+      client: body.doc.clientID,
+      whole: info.whole === true,
+    }
     meta(body).set(FOLDED + info.device, rec)
   }, AGENT_ORIGIN)
   return true
@@ -111,8 +123,126 @@ export function repairFolds(
     applyTextChange(body.text, next, AGENT_ORIGIN, { refine: false })
     const m = meta(body)
     m.set(REPAIRED, group[0]?.saw)
-    const rec: FoldRecord = { device, saw, base: group[0]?.base ?? '', text: next, at }
+    const rec: FoldRecord = {
+      device,
+      saw,
+      base: group[0]?.base ?? '',
+      text: next,
+      at,
+      client: body.doc.clientID,
+      whole: true,
+    }
     m.set(FOLDED + device, rec)
   }, AGENT_ORIGIN)
   return true
+}
+
+/**
+ * The text the folds of `group` leave when nothing else touched the body:
+ * each fold's edits replayed from the text they saw, under the Yjs client id
+ * that made them, so concurrent inserts order as they did. Undefined when the
+ * records cannot tell (a record without its client id, or one whose `saw` is
+ * not its base, so the text it saw is unknown). A body equal to this holds
+ * nothing but the group's folds: a line no fold produced is one they
+ * interleaved (a typing fold refined into a line another device replaced), not
+ * a third device's edit, and a repair may replace it.
+ */
+export function mergedFolds(group: readonly FoldRecord[]): string | undefined {
+  const first = group[0]
+  if (!first) return undefined
+  const seen = group.map((r) => r.client)
+  for (const r of group)
+    if (
+      typeof r.client !== 'number' ||
+      typeof r.whole !== 'boolean' ||
+      r.base !== first.base ||
+      r.saw !== first.saw ||
+      textHash(r.base) !== r.saw ||
+      seen.indexOf(r.client) !== seen.lastIndexOf(r.client)
+    )
+      return undefined
+  const origin = new Y.Doc()
+  // the text they saw, under a client id none of them has
+  while (seen.includes(origin.clientID)) origin.clientID = (origin.clientID + 1) >>> 0
+  origin.getText('body').insert(0, first.base)
+  const start = Y.encodeStateAsUpdate(origin)
+  const merged = new Y.Doc()
+  Y.applyUpdate(merged, start)
+  for (const r of group) {
+    const d = new Y.Doc()
+    d.clientID = r.client as number
+    Y.applyUpdate(d, start)
+    applyTextChange(d.getText('body'), r.text, AGENT_ORIGIN, { refine: r.whole !== true })
+    Y.applyUpdate(merged, Y.encodeStateAsUpdate(d))
+    d.destroy()
+  }
+  const text = merged.getText('body').toJSON()
+  origin.destroy()
+  merged.destroy()
+  return text
+}
+
+/**
+ * What a repair of `group` puts in the body (`current` now): the group's texts
+ * merged three-way from their base, newest first; a conflict follows the policy
+ * (`conflicted`: the caller saves copies for the sides not kept). Undefined when
+ * the body holds edits outside the group that the repair would drop: lines no
+ * fold of the group explains (an editor typing, a device whose fold saw other
+ * text) must survive it — unless the body is exactly what the group's folds
+ * leave ({@link mergedFolds}): then such a line is their interleaving.
+ */
+export function planRepair(
+  group: readonly FoldRecord[],
+  current: string,
+  device: string,
+  policy: ConflictPolicy,
+): { target: string; conflicted: boolean } | undefined {
+  const base = group[0]?.base ?? ''
+  const mine = group.find((r) => r.device === device)
+  const ordered = [...group].sort((a, b) => b.at - a.at) // newest first
+  let target = ordered[0]?.text ?? current
+  let conflicted = false
+  for (const r of ordered.slice(1)) {
+    const m = merge3(base, target, r.text, {
+      labels: { ours: 'newer', base: 'base', theirs: r.device },
+    })
+    if (m.clean) target = m.text
+    else {
+      conflicted = true
+      if (policy === 'markers') target = m.text
+      else if (policy === 'ours' && mine) target = mine.text
+      else if (policy === 'theirs') target = r.device === device ? target : r.text
+    }
+  }
+  if (mergedFolds(group) === current) return { target, conflicted }
+  const foreign = unexplainedLines(current, [target, base, ...group.map((r) => r.text)])
+  if (foreign.length === 0) return { target, conflicted }
+  const m = merge3(base, current, target, {
+    labels: { ours: 'current', base: 'base', theirs: 'repaired' },
+  })
+  const kept = m.clean ? unexplainedLines(m.text, []) : []
+  if (m.clean && foreign.every((l) => kept.includes(l))) return { target: m.text, conflicted }
+  return undefined
+}
+
+/**
+ * Lines of `text` found in none of `explained` (as a multiset: a line counted
+ * twice in `text` needs two occurrences). With no `explained`, all lines.
+ */
+function unexplainedLines(text: string, explained: readonly string[]): string[] {
+  const budget = new Map<string, number>()
+  for (const t of explained)
+    for (const [l, n] of countLines(t)) budget.set(l, Math.max(budget.get(l) ?? 0, n))
+  const out: string[] = []
+  for (const [l, n] of countLines(text)) {
+    const extra = n - (budget.get(l) ?? 0)
+    for (let i = 0; i < extra; i++) out.push(l)
+  }
+  return out
+}
+
+function countLines(text: string): Map<string, number> {
+  const m = new Map<string, number>()
+  for (const l of text.split('\n')) if (l !== '') m.set(l, (m.get(l) ?? 0) + 1)
+  return m
 }
