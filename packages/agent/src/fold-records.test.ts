@@ -186,6 +186,10 @@ describe('replaying a group of folds (mergedFolds)', () => {
     // a fold that saw other text than its base
     expect(mergedFolds(group.map((r) => ({ ...r, saw: 'other' })))).toBeUndefined()
     expect(mergedFolds([])).toBeUndefined()
+    // records from another device that are not what an agent writes
+    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN])
+      expect(mergedFolds(group.map((r) => ({ ...r, client: bad })))).toBeUndefined()
+    expect(mergedFolds(group.map((r) => ({ ...r, text: 3 as unknown as string })))).toBeUndefined()
   })
 
   it('a repair replaces the fragment: the newer version stays, the other is a conflict', () => {

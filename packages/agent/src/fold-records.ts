@@ -22,7 +22,10 @@ export interface FoldRecord {
   base: string
   text: string
   at: number
-  /** The Yjs client id that made the fold's edits, and whether it replaced lines whole (records since 2026-11: see {@link mergedFolds}). */
+  /**
+   * The Yjs client id that made the fold's edits, and whether it replaced
+   * lines whole ({@link mergedFolds}); absent in records of older agents.
+   */
   client?: number
   whole?: boolean
 }
@@ -151,35 +154,48 @@ export function mergedFolds(group: readonly FoldRecord[]): string | undefined {
   const first = group[0]
   if (!first) return undefined
   const seen = group.map((r) => r.client)
+  // records come from other devices: anything unexpected means "cannot tell"
   for (const r of group)
     if (
-      typeof r.client !== 'number' ||
+      !Number.isInteger(r.client) ||
+      (r.client as number) < 0 ||
+      (r.client as number) > 0xffff_ffff ||
       typeof r.whole !== 'boolean' ||
+      typeof r.base !== 'string' ||
+      typeof r.text !== 'string' ||
       r.base !== first.base ||
       r.saw !== first.saw ||
       textHash(r.base) !== r.saw ||
       seen.indexOf(r.client) !== seen.lastIndexOf(r.client)
     )
       return undefined
-  const origin = new Y.Doc()
-  // the text they saw, under a client id none of them has
-  while (seen.includes(origin.clientID)) origin.clientID = (origin.clientID + 1) >>> 0
-  origin.getText('body').insert(0, first.base)
-  const start = Y.encodeStateAsUpdate(origin)
-  const merged = new Y.Doc()
-  Y.applyUpdate(merged, start)
-  for (const r of group) {
+  const docs: Y.Doc[] = []
+  const doc = (client?: number): Y.Doc => {
     const d = new Y.Doc()
-    d.clientID = r.client as number
-    Y.applyUpdate(d, start)
-    applyTextChange(d.getText('body'), r.text, AGENT_ORIGIN, { refine: r.whole !== true })
-    Y.applyUpdate(merged, Y.encodeStateAsUpdate(d))
-    d.destroy()
+    if (client !== undefined) d.clientID = client
+    docs.push(d)
+    return d
   }
-  const text = merged.getText('body').toJSON()
-  origin.destroy()
-  merged.destroy()
-  return text
+  try {
+    // the text they saw, under a client id none of them has
+    const origin = doc()
+    while (seen.includes(origin.clientID)) origin.clientID = (origin.clientID + 1) >>> 0
+    origin.getText('body').insert(0, first.base)
+    const start = Y.encodeStateAsUpdate(origin)
+    const merged = doc()
+    Y.applyUpdate(merged, start)
+    for (const r of group) {
+      const d = doc(r.client)
+      Y.applyUpdate(d, start)
+      applyTextChange(d.getText('body'), r.text, AGENT_ORIGIN, { refine: r.whole !== true })
+      Y.applyUpdate(merged, Y.encodeStateAsUpdate(d))
+    }
+    return merged.getText('body').toJSON()
+  } catch {
+    return undefined
+  } finally {
+    for (const d of docs) d.destroy()
+  }
 }
 
 /**
