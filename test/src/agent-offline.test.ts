@@ -35,6 +35,29 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
       () => a.agent.status().pendingFiles === 1 && b.agent.status().pendingFiles === 1,
     )
 
+  /**
+   * Line 2 of n.md edited on each offline device (`onA`, `onB`), then the server
+   * back: waits until both hold one conflict copy and the same note; returns the
+   * agents and the texts of the note and the copy on both.
+   */
+  const sameLineConflict = async (onA: string, onB: string) => {
+    const { a, b } = await twoAgents()
+    writeFileSync(join(a.root, 'n.md'), `line 1\n${onA}\nline 3\nline 4\n`)
+    writeFileSync(join(b.root, 'n.md'), `line 1\n${onB}\nline 3\nline 4\n`)
+    await bothPending(a, b)
+    await h.startServer()
+    await until(
+      'one conflict copy on both',
+      () => copies(a.root).length === 1 && copies(b.root).length === 1,
+    )
+    await until('same note on both', () => readText(a.root, 'n.md') === readText(b.root, 'n.md'))
+    const all = [a, b].flatMap((t) => [
+      readText(t.root, 'n.md'),
+      readText(t.root, copies(t.root)[0] as string),
+    ])
+    return { a, b, all }
+  }
+
   it('different lines edited on both sides: both edits on both devices, no conflict', async () => {
     const { a, b } = await twoAgents()
     writeFileSync(join(a.root, 'n.md'), 'line 1 by A\nline 2\nline 3\nline 4\n')
@@ -55,20 +78,7 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
   })
 
   it('same line edited on both sides: a conflict copy, recorded, nothing lost', async () => {
-    const { a, b } = await twoAgents()
-    writeFileSync(join(a.root, 'n.md'), 'line 1\nA WAS HERE\nline 3\nline 4\n')
-    writeFileSync(join(b.root, 'n.md'), 'line 1\nB WAS HERE\nline 3\nline 4\n')
-    await bothPending(a, b)
-    await h.startServer()
-    await until(
-      'one conflict copy on both',
-      () => copies(a.root).length === 1 && copies(b.root).length === 1,
-    )
-    await until('same note on both', () => readText(a.root, 'n.md') === readText(b.root, 'n.md'))
-    const all = [a, b].flatMap((t) => [
-      readText(t.root, 'n.md'),
-      readText(t.root, copies(t.root)[0] as string),
-    ])
+    const { a, b, all } = await sameLineConflict('A WAS HERE', 'B WAS HERE')
     expect(all.some((x) => x?.includes('A WAS HERE'))).toBe(true)
     expect(all.some((x) => x?.includes('B WAS HERE'))).toBe(true)
     expect(copies(a.root)).toEqual(copies(b.root))
@@ -85,23 +95,10 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     // device to reconnect usually sees the first one's fold (a three-way merge); when
     // both fold at the same moment the typed word hangs where the old line was and the
     // repair must recognise that as the folds' interleaving (pinned in fold-records.test.ts).
-    const { a, b } = await twoAgents()
     const typed = 'line 2 and a word typed offline'
     const rewritten = 'B rewrote this line entirely'
-    writeFileSync(join(a.root, 'n.md'), `line 1\n${typed}\nline 3\nline 4\n`)
-    writeFileSync(join(b.root, 'n.md'), `line 1\n${rewritten}\nline 3\nline 4\n`)
-    await bothPending(a, b)
-    await h.startServer()
-    await until(
-      'one conflict copy on both',
-      () => copies(a.root).length === 1 && copies(b.root).length === 1,
-    )
-    await until('same note on both', () => readText(a.root, 'n.md') === readText(b.root, 'n.md'))
-    const lines = [a, b].flatMap((t) =>
-      [readText(t.root, 'n.md'), readText(t.root, copies(t.root)[0] as string)].flatMap((x) =>
-        (x ?? '').split('\n'),
-      ),
-    )
+    const { all } = await sameLineConflict(typed, rewritten)
+    const lines = all.flatMap((x) => (x ?? '').split('\n'))
     expect(lines).toContain(typed)
     expect(lines).toContain(rewritten)
     for (const l of lines)

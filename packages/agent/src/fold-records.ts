@@ -230,9 +230,9 @@ export function planRepair(
       else if (policy === 'theirs') target = r.device === device ? target : r.text
     }
   }
-  if (mergedFolds(group) === current) return { target, conflicted }
   const foreign = unexplainedLines(current, [target, base, ...group.map((r) => r.text)])
-  if (foreign.length === 0) return { target, conflicted }
+  // the replay (Yjs documents) only when some line needs explaining
+  if (foreign.length === 0 || mergedFolds(group) === current) return { target, conflicted }
   const m = merge3(base, current, target, {
     labels: { ours: 'current', base: 'base', theirs: 'repaired' },
   })
