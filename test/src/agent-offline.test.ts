@@ -14,7 +14,10 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
   let h: AgentHarness
   afterEach(async (ctx) => h.cleanup(ctx))
 
-  const twoAgents = async (policy: 'copy' | 'markers' = 'copy', name = 'n.md') => {
+  const twoAgents = async (
+    policy: 'copy' | 'markers' | 'ours' | 'theirs' = 'copy',
+    name = 'n.md',
+  ) => {
     h = new AgentHarness()
     await h.startServer()
     const a = await h.agent('a', { [name]: NOTE }, { conflictPolicy: policy })
@@ -88,6 +91,18 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
       [a, b].every((t) => (t.agent.workspaceCrdt?.conflicts().length ?? 0) >= 1),
     )
     expect(a.agent.workspaceCrdt!.conflicts().map((c) => c.kind)).toContain('edit')
+    // Open on both devices until the copy is deleted — on either one.
+    const copy = copies(a.root)[0] as string
+    for (const t of [a, b]) {
+      expect(t.agent.openConflicts()).toEqual([
+        expect.objectContaining({ path: 'n.md', kind: 'edit', copyPath: copy }),
+      ])
+      expect(t.agent.status().conflicts).toBe(1)
+    }
+    rmSync(join(b.root, copy))
+    await until('settled on both', () => [a, b].every((t) => t.agent.status().conflicts === 0))
+    expect(existsSync(join(a.root, copy))).toBe(false)
+    expect(a.agent.openConflicts()).toEqual([])
   })
 
   it('a word typed into a line on one side, the line rewritten on the other: a copy, no fragments', async () => {
@@ -220,7 +235,40 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     expect(text).toContain('B WAS HERE')
     expect(text).toMatch(/^=======$/m)
     expect(copies(a.root)).toEqual([])
+    // Open on both until the markers are edited out (here on B).
+    await until('open on both', () => [a, b].every((t) => t.agent.status().conflicts === 1))
+    expect(a.agent.openConflicts()).toEqual([
+      expect.objectContaining({ path: 'n.md', kind: 'edit', copyPath: undefined }),
+    ])
+    writeFileSync(join(b.root, 'n.md'), 'line 1\nA and B WERE HERE\nline 3\nline 4\n')
+    await until('settled on both', () => [a, b].every((t) => t.agent.status().conflicts === 0))
+    expect(readText(a.root, 'n.md')).toBe('line 1\nA and B WERE HERE\nline 3\nline 4\n')
   })
+
+  for (const policy of ['ours', 'theirs'] as const)
+    it(`${policy} policy keeps one version, no copy; the conflict is recorded as settled`, async () => {
+      const { a, b } = await twoAgents(policy)
+      const versions = ['A', 'B'].map((d) => `line 1\n${d} WAS HERE\nline 3\nline 4\n`)
+      writeFileSync(join(a.root, 'n.md'), versions[0]!)
+      writeFileSync(join(b.root, 'n.md'), versions[1]!)
+      await bothPending(a, b)
+      await h.startServer()
+      await until('recorded on both', () =>
+        [a, b].every((t) => (t.agent.workspaceCrdt?.conflicts().length ?? 0) >= 1),
+      )
+      await until(
+        'one version on both',
+        () =>
+          readText(a.root, 'n.md') === readText(b.root, 'n.md') &&
+          versions.includes(readText(a.root, 'n.md') as string),
+      )
+      expect([...copies(a.root), ...copies(b.root)]).toEqual([])
+      for (const t of [a, b]) {
+        for (const c of t.agent.workspaceCrdt!.conflicts())
+          expect(c).toMatchObject({ kind: 'edit', resolved: true })
+        expect(t.agent.status().conflicts).toBe(0)
+      }
+    })
 
   it('an edit on A while B deletes survives on both', async () => {
     const { a, b } = await twoAgents()
@@ -235,5 +283,10 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
         readText(b.root, 'n.md') === NOTE + 'kept edit\n',
     )
     expect(existsSync(join(a.root, 'n.md'))).toBe(true)
+    // Whichever device reconnects first, the edit wins by rule and nothing is lost:
+    // a 'delete' record, if one was made, is history, not a conflict to act on.
+    await a.agent.whenIdle()
+    await b.agent.whenIdle()
+    for (const t of [a, b]) expect(t.agent.openConflicts()).toEqual([])
   })
 })

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,11 @@ describe('skein CLI: usage errors exit 2 with a one-line message naming the prob
       /--expires: "3 weeks" is not a duration/,
     ],
     [['sync'], /missing DIR/],
+    [
+      ['sync', '/nonexistent-skein-parent/notes', '--server', 'ws://127.0.0.1:1'],
+      /neither \/nonexistent-skein-parent\/notes nor its parent folder exists/,
+    ],
+    [['sync', 'package.json', '--server', 'ws://127.0.0.1:1'], /package\.json is a file/],
     [['cloud', 'sync', '.', 'ftp://host/x'], /unsupported URL scheme/],
     [['cloud', 'sync', '.', '/tmp/x', '--compare', 'size,color'], /--compare: "color"/],
     [['prune', '/tmp/x'], /prune needs a policy/],
@@ -110,6 +115,59 @@ describe('skein CLI end to end', () => {
     await store.load('team')
     await store.close()
   }, 90_000)
+
+  it('sync makes a new device folder; conflicts show on every device until the copy is deleted', async () => {
+    const dir = await tmp()
+    const [a, b, data] = [join(dir, 'a'), join(dir, 'b'), join(dir, 'data')]
+    await mkdir(a)
+    await writeFile(join(a, 'n.md'), 'line 1\nline 2\n')
+    const serve = await startServe(data)
+    const args = (root: string, device: string) =>
+      ['sync', root, '--server', serve.url, '--workspace', 'team', '--device', device] as string[]
+    const read = (p: string) => readFile(p, 'utf8').catch(() => undefined)
+    const syncA = spawnSkein(args(a, 'devA'))
+    let syncB = spawnSkein(args(b, 'devB')) // b does not exist yet
+    const copiesIn = async (root: string) =>
+      (await readdir(root)).filter((n) => n.startsWith('n.conflict-'))
+    try {
+      await waitFor('n.md on B', async () => (await read(join(b, 'n.md'))) === 'line 1\nline 2\n')
+      expect(syncB.out.stderr).toContain(`created ${b}`)
+      syncB.child.kill('SIGINT')
+      expect((await syncB.exited).code).toBe(0)
+      await writeFile(join(a, 'n.md'), 'line 1\nA WAS HERE\n')
+      await writeFile(join(b, 'n.md'), 'line 1\nB WAS HERE\n')
+      syncB = spawnSkein(args(b, 'devB'))
+      await waitFor(
+        'one conflict copy on both',
+        async () => (await copiesIn(a)).length === 1 && (await copiesIn(b)).length === 1,
+        30_000,
+      )
+      const [copy] = await copiesIn(a)
+      for (const root of [a, b]) {
+        const listed = async () => {
+          const r = await runSkein(['conflicts', root, '--json'])
+          return { code: r.code, list: JSON.parse(r.stdout || '[]') as unknown[] }
+        }
+        // B's copy may land before the record naming it: wait for the listing
+        await waitFor(`listed on ${root}`, async () => (await listed()).code === 3, 30_000)
+        expect((await listed()).list).toEqual([
+          expect.objectContaining({ path: 'n.md', kind: 'edit', copyPath: copy }),
+        ])
+      }
+      await rm(join(a, copy as string))
+      for (const root of [a, b])
+        await waitFor(
+          `settled on ${root}`,
+          async () => (await runSkein(['conflicts', root])).code === 0,
+          30_000,
+        )
+      expect((await runSkein(['conflicts', b])).stdout.trim()).toBe('no conflicts')
+      expect(await copiesIn(b)).toEqual([])
+    } finally {
+      for (const p of [syncA, syncB, serve]) p.child.kill('SIGINT')
+      await Promise.all([syncA.exited, syncB.exited, serve.exited])
+    }
+  }, 120_000)
 
   it('serve --backup-to snapshots every workspace with no device online; restore gives the notes back', async () => {
     const dir = await tmp()

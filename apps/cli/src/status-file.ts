@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AgentConflict, AgentIssue, AgentStatus } from '@skein/agent'
+import type { AgentIssue, AgentStatus, OpenConflict } from '@skein/agent'
 
 /** What a running `skein sync` publishes in `<root>/.skein/status.json` for `skein status` / `conflicts`. */
 export interface PublishedStatus {
@@ -10,7 +10,8 @@ export interface PublishedStatus {
   workspace: string
   device: string
   status: AgentStatus
-  conflicts: AgentConflict[]
+  /** The workspace's conflicts that still need attention (any device's). */
+  conflicts: OpenConflict[]
   issues: AgentIssue[]
 }
 

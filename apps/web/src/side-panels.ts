@@ -78,11 +78,11 @@ export function mountTrash(s: Session, host: PanelHost): HTMLElement {
   return el
 }
 
-/** Unresolved conflicts recorded by any device, with the copy opened beside the note. */
+/** Conflicts recorded by any device that still need attention, with the copy opened beside the note. */
 export function mountConflicts(s: Session, host: PanelHost): HTMLElement {
   const { el, body, count } = panel('Conflicts', 'conflicts-title')
   const render = () => {
-    const open = s.crdt.conflicts().filter((c) => !c.resolved)
+    const open = s.crdt.openConflicts()
     count.textContent = `(${open.length})`
     el.classList.toggle('has-items', open.length > 0)
     body.replaceChildren(

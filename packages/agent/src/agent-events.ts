@@ -9,7 +9,7 @@ export interface AgentStatus {
   pendingFiles: number
   /** Paths of pending files (offline edits not merged yet), at most 100, sorted. */
   pendingPaths: readonly string[]
-  /** Unresolved conflicts recorded in the workspace. */
+  /** Conflicts in the workspace that still need attention (see `Agent.openConflicts()`). */
   conflicts: number
   /** When the agent last finished a sync pass with the server (ms), if ever. */
   lastSync: number | undefined
@@ -35,6 +35,22 @@ export interface AgentConflict {
   kind: 'edit' | 'delete' | 'join' | 'binary' | 'name'
   policy: string
   /** The conflict copy's path, when one was made. */
+  copyPath: string | undefined
+}
+
+/**
+ * A conflict recorded by any device that still needs attention: its copy is
+ * still there (delete it once merged), or its markers are still in the note.
+ */
+export interface OpenConflict {
+  id: string
+  /** The note's path now (where it was, if it is gone). */
+  path: string
+  kind: AgentConflict['kind']
+  /** The device that found it, and when (ms). */
+  device: string
+  time: number
+  /** The conflict copy's path now, when one was made. */
   copyPath: string | undefined
 }
 

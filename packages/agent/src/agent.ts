@@ -6,7 +6,7 @@ import { WorkspaceCrdt } from '@skein/workspace'
 import type { WebSocketConstructor } from '@skein/client'
 import { DEFAULT_AGENT_OPTIONS } from './agent-options.js'
 import type { AgentOptions } from './agent-options.js'
-import type { AgentEventMap, AgentStatus } from './agent-events.js'
+import type { AgentEventMap, AgentStatus, OpenConflict } from './agent-events.js'
 import type { AgentContext } from './agent-context.js'
 import { BodyDocs } from './body-docs.js'
 import { ChokidarWatcher } from './chokidar-watcher.js'
@@ -82,13 +82,27 @@ export class Agent {
       connection: this.ctx?.online() ? 'online' : 'offline',
       pendingFiles: this.pendingCount,
       pendingPaths: this.pendingSample,
-      conflicts: this.ctx?.ws.conflicts().filter((c) => !c.resolved).length ?? 0,
+      conflicts: this.ctx?.ws.openConflicts().length ?? 0,
       lastSync: this.lastSync,
       pausedReason: this.pausedReason,
       openBodies: this.ctx?.bodies.size ?? 0,
       skippedFiles: this.ctx?.skipped.list().slice(0, 100) ?? [],
       skipped: this.ctx?.skipped.size ?? 0,
     }
+  }
+
+  /** The workspace's conflicts that still need attention, found by any device, oldest first. */
+  openConflicts(): OpenConflict[] {
+    const ws = this.ctx?.ws
+    if (!ws) return []
+    return ws.openConflicts().map((c) => ({
+      id: c.id,
+      path: ws.getPath(c.file) ?? c.path,
+      kind: c.kind,
+      device: c.device,
+      time: c.time,
+      copyPath: c.copy === undefined ? undefined : ws.getPath(c.copy),
+    }))
   }
 
   /** Every local path left unsynced, with why and what to do (also in `status()`, capped). */

@@ -94,7 +94,11 @@ export class Conflicts {
   ): void {
     const { ctx } = this
     ctx.opts.logger.debug('conflict', { path, kind, copy: copy?.path })
-    ctx.ws.recordConflict({ file: entry.id, kind, copy: copy?.id }, ctx.origin)
+    // `ours` / `theirs` settle a conflict by policy: recorded as history, nothing
+    // left to do. A copy stays open until it is deleted, markers until edited out.
+    const policy = ctx.opts.conflictPolicy
+    const settled = copy?.id === undefined && (policy === 'ours' || policy === 'theirs')
+    ctx.ws.recordConflict({ file: entry.id, kind, copy: copy?.id, resolved: settled }, ctx.origin)
     ctx.conflict({
       fileId: entry.id,
       path,

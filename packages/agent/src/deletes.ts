@@ -89,7 +89,11 @@ export class Deletes {
         policy: 'edit-wins',
         copyPath: undefined,
       })
-      ctx.ws.recordConflict({ file: entry.id, kind: 'delete', copy: undefined }, ctx.origin)
+      // settled: the edit wins and nothing is lost; recorded as history
+      ctx.ws.recordConflict(
+        { file: entry.id, kind: 'delete', copy: undefined, resolved: true },
+        ctx.origin,
+      )
       return this.files.syncFile(entry.id, disk.path)
     }
     // A twin entry (same path, same content) may have replaced this one: keep the file, re-point the base.

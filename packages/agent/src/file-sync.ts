@@ -32,6 +32,8 @@ const DOWNLOAD_WINDOW = 2000
  * batch, a state write and a resubscription each.
  */
 const DOWNLOAD_GATHER_MS = 50
+/** The opening line of a conflict block, as `merge3` writes it under the `markers` policy. */
+const MARKER_LINE = /^<{7}(?: |$)/m
 
 /** True when the file at the base's path still has the base's size, mtime, ctime and inode. */
 function statUnchanged(root: string, base: BaseRecord): boolean {
@@ -148,6 +150,17 @@ export class FileSync {
     await this.ctx.bodies.saveNow()
     await this.ctx.store.putBase(rec)
     await this.ctx.store.deletePending(disk.path)
+    if (kind === 'text' && disk.text !== undefined) this.settleMarkers(fileId, disk.text)
+  }
+
+  /** A note agreed without conflict markers settles the conflicts that left markers in it. */
+  private settleMarkers(fileId: FileId, text: string): void {
+    const { ws } = this.ctx
+    const open = ws
+      .openConflicts()
+      .filter((c) => c.file === fileId && c.copy === undefined && c.kind === 'edit')
+    if (open.length === 0 || MARKER_LINE.test(text)) return
+    for (const c of open) ws.resolveConflict(c.id, this.ctx.origin)
   }
 
   /** A file that appeared on disk with no base: a new file, or one the workspace already has (join). */

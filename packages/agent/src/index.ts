@@ -5,7 +5,13 @@
 export { Agent } from './agent.js'
 export { DEFAULT_AGENT_OPTIONS } from './agent-options.js'
 export type { AgentOptions, ConflictPolicy } from './agent-options.js'
-export type { AgentStatus, AgentConflict, AgentIssue, AgentEventMap } from './agent-events.js'
+export type {
+  AgentStatus,
+  AgentConflict,
+  AgentIssue,
+  AgentEventMap,
+  OpenConflict,
+} from './agent-events.js'
 export type { SkippedFile, SkipKind } from './skipped-files.js'
 export type { SyncTransport, DocSession } from './sync-transport.js'
 export { createClientTransport } from './client-transport.js'

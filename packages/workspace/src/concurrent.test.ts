@@ -269,6 +269,42 @@ describe('concurrent cases', () => {
     expect(a.ws.conflicts()[0]!.resolved).toBe(true)
   })
 
+  it('WS13 a conflict needs attention while its copy lives: deleting the copy settles it on every replica', () => {
+    const { a, b } = pair()
+    const f = a.ws.createFile('n.md', text())
+    const g = a.ws.createFile('m.md', text())
+    const copy = a.ws.createFile('n.conflict-A-20260101-000000.md', text())
+    const withCopy = a.ws.recordConflict({ file: f, kind: 'edit', copy })
+    const markers = a.ws.recordConflict({ file: g, kind: 'edit', copy: undefined })
+    a.ws.recordConflict({ file: g, kind: 'delete', copy: undefined, resolved: true })
+    sync(a, b)
+    for (const r of [a, b]) {
+      expect(r.ws.conflicts()).toHaveLength(3)
+      expect(
+        r.ws
+          .openConflicts()
+          .map((c) => c.id)
+          .sort(),
+      ).toEqual([withCopy, markers].sort())
+    }
+    b.ws.delete(copy)
+    sync(a, b)
+    for (const r of [a, b]) expect(r.ws.openConflicts().map((c) => c.id)).toEqual([markers])
+    // the record itself stays (history), unresolved: restoring the copy reopens it
+    expect(a.ws.conflicts().find((c) => c.id === withCopy)?.resolved).toBe(false)
+    a.ws.restore(copy)
+    expect(
+      a.ws
+        .openConflicts()
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([withCopy, markers].sort())
+    a.ws.resolveConflict(markers)
+    a.ws.resolveConflict(withCopy)
+    sync(a, b)
+    expect(b.ws.openConflicts()).toEqual([])
+  })
+
   it('WS13 the same conflict recorded concurrently under a derived id is one record', () => {
     const { a, b } = pair()
     const f = a.ws.createFile('n.md', text())

@@ -15,9 +15,14 @@ export class ConflictLog {
   /**
    * Adds a record under a fresh id, or under `id` when given — a conflict
    * found by several devices at once then stays one record, and an existing
-   * record (perhaps already resolved) is left as it is.
+   * record (perhaps already resolved) is left as it is. `resolved`: a record of
+   * a conflict the policy settled (nothing left to do; kept as history).
    */
-  add(record: Omit<ConflictRecord, 'id' | 'resolved'>, id: string = newFileId()): string {
+  add(
+    record: Omit<ConflictRecord, 'id' | 'resolved'>,
+    id: string = newFileId(),
+    resolved = false,
+  ): string {
     if (this.map.has(id)) return id
     this.map.set(id, {
       file: record.file,
@@ -26,7 +31,7 @@ export class ConflictLog {
       time: record.time,
       path: record.path,
       ...(record.copy ? { copy: record.copy } : {}),
-      resolved: false,
+      resolved,
     })
     return id
   }

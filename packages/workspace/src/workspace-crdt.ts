@@ -495,10 +495,10 @@ export class WorkspaceCrdt {
    */
   recordConflict(
     record: Omit<ConflictRecord, 'id' | 'resolved' | 'time' | 'device' | 'path'> &
-      Partial<Pick<ConflictRecord, 'time' | 'device' | 'id'>>,
+      Partial<Pick<ConflictRecord, 'time' | 'device' | 'id' | 'resolved'>>,
     origin?: Origin,
   ): string {
-    const { id, ...fields } = record
+    const { id, resolved, ...fields } = record
     return this.transact(origin, () =>
       this.conflictLog.add(
         {
@@ -508,6 +508,7 @@ export class WorkspaceCrdt {
           path: this.getPath(record.file) ?? '',
         },
         id,
+        resolved === true,
       ),
     )
   }
@@ -515,6 +516,21 @@ export class WorkspaceCrdt {
   /** All recorded conflicts, oldest first. */
   conflicts(): ConflictRecord[] {
     return this.conflictLog.all()
+  }
+
+  /**
+   * The conflicts that still need attention, oldest first: unresolved, and —
+   * for one that saved the other version as a copy — while that copy is live.
+   * Deleting the copy (on any device, with any editor) settles its conflict;
+   * every replica derives the same answer from the same state, nothing is written.
+   */
+  openConflicts(): ConflictRecord[] {
+    return this.conflictLog.all().filter((c) => {
+      if (c.resolved) return false
+      if (c.copy === undefined) return true
+      const copy = this.get(c.copy)
+      return copy !== undefined && !copy.deleted
+    })
   }
 
   /** Marks a conflict resolved. */

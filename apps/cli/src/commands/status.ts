@@ -58,7 +58,8 @@ export const status: Command = {
 export const conflicts: Command = {
   spec: {
     name: 'conflicts',
-    summary: 'List the conflicts the agent found in a folder.',
+    summary:
+      'List the conflicts in a folder that still need attention (found by any device; delete a copy once merged).',
     positionals: dirArg,
     flags: { json: { type: 'boolean', desc: 'print JSON' } },
   },
@@ -69,7 +70,7 @@ export const conflicts: Command = {
     else
       for (const c of s.conflicts)
         ctx.out(
-          `${c.path}: ${c.kind} conflict (${c.policy})${c.copyPath ? ` → other version in ${c.copyPath}` : ''}`,
+          `${c.path}: ${c.kind} conflict found by ${c.device} at ${new Date(c.time).toISOString()}${c.copyPath ? ` → other version in ${c.copyPath} (delete it once merged)` : c.kind === 'edit' ? ' → conflict markers in the note (edit them out)' : ''}`,
         )
     return s.conflicts.length ? 3 : 0
   },

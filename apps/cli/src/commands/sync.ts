@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import WebSocket from 'ws'
-import { Agent, type AgentConflict, type AgentIssue, type ConflictPolicy } from '@skein/agent'
+import { Agent, type AgentIssue, type ConflictPolicy } from '@skein/agent'
 import type { WebSocketConstructor } from '@skein/client'
 import { SkeinError, asDeviceId, asWorkspaceId, isSkeinError } from '@skein/core'
 import { str, type Command } from '../command.js'
@@ -36,7 +36,6 @@ export async function startAgent(o: {
   conflict: ConflictPolicy
   syncTimeoutMs?: number
 }) {
-  const conflicts: AgentConflict[] = []
   const errors: Error[] = []
   const issues: AgentIssue[] = []
   const agent = new Agent({
@@ -57,13 +56,10 @@ export async function startAgent(o: {
       workspace: o.workspace,
       device: o.device,
       status: agent.status(),
-      conflicts,
+      conflicts: agent.openConflicts(),
       issues: issues.slice(-100),
     })
-  agent.on('conflict', (c) => {
-    conflicts.push(c)
-    publish()
-  })
+  agent.on('conflict', () => publish())
   agent.on('issue', (i) => {
     issues.push(i)
     publish()
@@ -72,7 +68,7 @@ export async function startAgent(o: {
   agent.on('error', (e) => errors.push(e))
   await agent.start()
   publish()
-  return { agent, conflicts, issues, errors, publish }
+  return { agent, issues, errors, publish }
 }
 
 /** Resolves when the agent is online (or a fatal error was reported), or after `ms`. */
@@ -143,7 +139,15 @@ export const sync: Command = {
   configDir: (p) => p[0],
   async run(ctx) {
     const root = resolve(ctx.positionals[0] as string)
-    if (!existsSync(root)) throw new UsageError(`${root} does not exist; create the folder first`)
+    // A new device's folder is made for it (once the server answered); a missing
+    // parent is more likely a typo or an unmounted disk than a wish.
+    const create = !existsSync(root)
+    if (create && !existsSync(dirname(root)))
+      throw new UsageError(
+        `neither ${root} nor its parent folder exists; check the path (or create the parent first)`,
+      )
+    if (!create && !statSync(root).isDirectory())
+      throw new UsageError(`${root} is a file; give the folder to sync`)
     const server = str(ctx.flags.server)
     if (!server)
       throw new UsageError(
@@ -169,6 +173,10 @@ export const sync: Command = {
         'TRANSIENT',
         `cannot reach ${server} (${probe.detail}); check --server and that "skein serve" is running there.`,
       )
+    }
+    if (create) {
+      mkdirSync(root)
+      ctx.err(`created ${root}`)
     }
     const timeout = Number(ctx.env.SKEIN_SYNC_TIMEOUT_MS ?? 10_000)
     const { agent, errors } = await startAgent({
