@@ -169,6 +169,27 @@ describe('skein CLI end to end', () => {
     }
   }, 120_000)
 
+  it('conflicts reads the last published status: a copy deleted since is settled; entries of an older agent still print', async () => {
+    const root = await tmp()
+    const copy = 'n.conflict-old-20260101-000000.md'
+    await mkdir(join(root, '.skein'))
+    // as an agent before open conflicts published them: no device, no time
+    const entry = { fileId: 'x', path: 'n.md', kind: 'edit', policy: 'copy', copyPath: copy }
+    const status = { pid: 2 ** 22 + 1, updatedAt: 0, server: 'ws://127.0.0.1:1' }
+    await writeFile(
+      join(root, '.skein', 'status.json'),
+      JSON.stringify({ ...status, workspace: 'w', device: 'd', status: {}, conflicts: [entry] }),
+    )
+    const gone = await runSkein(['conflicts', root])
+    expect([gone.code, gone.stdout.trim()]).toEqual([0, 'no conflicts'])
+    await writeFile(join(root, copy), 'the other version\n')
+    const listed = await runSkein(['conflicts', root])
+    expect(listed.code, listed.stderr).toBe(3)
+    expect(listed.stdout.trim()).toBe(
+      `n.md: edit conflict found by a device → other version in ${copy} (delete it once merged)`,
+    )
+  })
+
   it('serve --backup-to snapshots every workspace with no device online; restore gives the notes back', async () => {
     const dir = await tmp()
     const [a, data, repo] = [join(dir, 'a'), join(dir, 'data'), join(dir, 'backups')]

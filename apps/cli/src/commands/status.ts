@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { StateStore } from '@skein/agent'
 import { bool, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
@@ -64,15 +65,28 @@ export const conflicts: Command = {
     flags: { json: { type: 'boolean', desc: 'print JSON' } },
   },
   async run(ctx) {
-    const s = published(ctx.positionals[0] as string)
-    if (bool(ctx.flags.json)) ctx.out(JSON.stringify(s.conflicts))
-    else if (s.conflicts.length === 0) ctx.out('no conflicts')
+    const root = resolve(ctx.positionals[0] as string)
+    const s = published(root)
+    // Published by the agent (running, or at its last run, perhaps an older
+    // version): a copy deleted since then is settled, whatever the file says.
+    const open = (Array.isArray(s.conflicts) ? s.conflicts : []).filter(
+      (c) =>
+        typeof c?.path === 'string' &&
+        (typeof c.copyPath !== 'string' || existsSync(join(root, c.copyPath))),
+    )
+    if (bool(ctx.flags.json)) ctx.out(JSON.stringify(open))
+    else if (open.length === 0) ctx.out('no conflicts')
     else
-      for (const c of s.conflicts)
-        ctx.out(
-          `${c.path}: ${c.kind} conflict found by ${c.device} at ${new Date(c.time).toISOString()}${c.copyPath ? ` → other version in ${c.copyPath} (delete it once merged)` : c.kind === 'edit' ? ' → conflict markers in the note (edit them out)' : ''}`,
-        )
-    return s.conflicts.length ? 3 : 0
+      for (const c of open) {
+        const when = Number.isFinite(c.time) ? ` at ${new Date(c.time).toISOString()}` : ''
+        const what = c.copyPath
+          ? ` → other version in ${c.copyPath} (delete it once merged)`
+          : c.kind === 'edit'
+            ? ' → conflict markers in the note (edit them out)'
+            : ''
+        ctx.out(`${c.path}: ${c.kind} conflict found by ${c.device ?? 'a device'}${when}${what}`)
+      }
+    return open.length ? 3 : 0
   },
 }
 
