@@ -99,6 +99,11 @@ async function fanOutProcess(kind: ServerKind, port: number, first: number, clie
  */
 /** Ops per second each fan-out client sends. */
 const FANOUT_RATE = Number(process.env.SKEIN_BENCH_FANOUT_RATE ?? 10)
+/**
+ * `SKEIN_BENCH_FANOUT_SECONDS`: how long the clients send (default 20 s full, 8 s
+ * otherwise). A longer run makes "server CPU, 2nd half" a steady-state figure.
+ */
+const FANOUT_SECONDS = process.env.SKEIN_BENCH_FANOUT_SECONDS
 
 async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promise<string> {
   const clients = FANOUT_CLIENTS
@@ -106,7 +111,12 @@ async function fanOut(ctx: BenchContext, kind: ServerKind, table: Table): Promis
     throw new Error(
       `SKEIN_BENCH_FANOUT_RATE must be ops per second per client, above 0 and at most 1000; got "${process.env.SKEIN_BENCH_FANOUT_RATE}"`,
     )
-  const ops = Math.round((ctx.full ? 20 : 8) * FANOUT_RATE)
+  const seconds = Number(FANOUT_SECONDS ?? (ctx.full ? 20 : 8))
+  if (!(seconds >= 1 && seconds <= 3600))
+    throw new Error(
+      `SKEIN_BENCH_FANOUT_SECONDS must be a duration in seconds from 1 to 3600; got "${FANOUT_SECONDS}"`,
+    )
+  const ops = Math.round(seconds * FANOUT_RATE)
   const server = await BenchServer.start(kind, await ctx.tmpDir())
   const per = Math.ceil(clients / FANOUT_PROCS)
   const children = await Promise.all(
@@ -415,7 +425,7 @@ async function withLoad(
 export default defineScenarios(
   {
     name: 'server-fanout',
-    description: `1 document, 50 clients each inserting ${FANOUT_RATE}×/s (20 s full, 8 s default)`,
+    description: `1 document, 50 clients each inserting ${FANOUT_RATE}×/s (${FANOUT_SECONDS ? `${FANOUT_SECONDS} s` : '20 s full, 8 s default'})`,
     run: (ctx) => {
       const notes = [
         `wire-level clients (raw ws, each server's framing; receivers read the stamped send time, never apply updates) in ${FANOUT_PROCS} process(es); every server with default options; hocuspocus@3 with in-memory persistence hooks`,

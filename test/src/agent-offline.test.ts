@@ -242,7 +242,12 @@ describe('offline edits merged three-way on reconnect (real server restarted)', 
     ])
     writeFileSync(join(b.root, 'n.md'), 'line 1\nA and B WERE HERE\nline 3\nline 4\n')
     await until('settled on both', () => [a, b].every((t) => t.agent.status().conflicts === 0))
-    expect(readText(a.root, 'n.md')).toBe('line 1\nA and B WERE HERE\nline 3\nline 4\n')
+    // the record settles in the workspace document; the text reaches A by its body
+    await until(
+      'the edit on A',
+      () => readText(a.root, 'n.md') === 'line 1\nA and B WERE HERE\nline 3\nline 4\n',
+    )
+    expect(a.agent.status().conflicts).toBe(0)
   })
 
   for (const policy of ['ours', 'theirs'] as const)

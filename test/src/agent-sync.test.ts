@@ -38,6 +38,53 @@ describe('agents against a real SyncServer', () => {
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 
+  // Found by chaos (extensive, seed 394154836): a folder deleted with its notes came back,
+  // empty, on every device — its base was dropped while its notes' deletes waited out the
+  // grace period, so the folder entry was never deleted.
+  it('a folder deleted with everything in it is gone on every device and stays gone', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const files: Record<string, string> = { 'kept.md': 'kept\n', 'also.md': 'also\n' }
+    for (const p of ['doomed/a.md', 'doomed/b.md', 'doomed/sub/c.md']) files[p] = `${p}\n`
+    const a = await h.agent('a', files)
+    const b = await h.agent('b')
+    await until('files on B', () => existsSync(join(b.root, 'doomed/sub/c.md')))
+    rmSync(join(b.root, 'doomed'), { recursive: true })
+    const live = (t: typeof a) =>
+      t.agent.workspaceCrdt!.list().map((e) => t.agent.workspaceCrdt!.getPath(e.id))
+    await until('deleted in the workspace', () =>
+      [a, b].every((t) => !live(t).some((p) => p?.startsWith('doomed'))),
+    )
+    await until('gone on A', () => !existsSync(join(a.root, 'doomed')))
+    await a.agent.whenIdle()
+    await b.agent.whenIdle()
+    for (const t of [a, b]) expect(existsSync(join(t.root, 'doomed'))).toBe(false)
+    expect(live(a).sort()).toEqual(['also.md', 'kept.md'])
+  })
+
+  it('a folder deleted on one device while another adds a note to it keeps the folder with the note', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const a = await h.agent('a', { 'f/old.md': 'old\n', 'x.md': 'x\n', 'y.md': 'y\n' })
+    const b = await h.agent('b')
+    await until('f/old.md on B', () => readText(b.root, 'f/old.md') === 'old\n')
+    await h.stopServer()
+    await until('both offline', () =>
+      [a, b].every((t) => t.agent.status().connection === 'offline'),
+    )
+    rmSync(join(b.root, 'f'), { recursive: true })
+    writeFileSync(join(a.root, 'f/new.md'), 'new\n')
+    await until('A pending', () => a.agent.status().pendingFiles === 1)
+    await h.startServer()
+    await until('new note on B', () => readText(b.root, 'f/new.md') === 'new\n', 20_000)
+    await a.agent.whenIdle()
+    await b.agent.whenIdle()
+    for (const t of [a, b]) {
+      expect(readText(t.root, 'f/new.md')).toBe('new\n')
+      expect(t.agent.workspaceCrdt!.findByPath('f')).toBeDefined()
+    }
+  })
+
   it('a 1 MB binary file round-trips through the blob endpoints, hash-checked both ways', async () => {
     h = new AgentHarness()
     await h.startServer()

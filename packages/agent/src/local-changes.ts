@@ -375,12 +375,32 @@ export class LocalChanges {
     if (created.length > 0)
       ctx.opts.logger.debug('local create', { paths: created.slice(0, 20), count: created.length })
     await this.files.createMany(created)
+    // Deepest first, so a folder emptied by this loop goes too. A folder whose
+    // entries are all gone here too keeps its base and is looked at again: their
+    // deletes are waiting out the grace period, and a folder forgotten now would
+    // stay in the workspace and come back, empty, on every device. One holding
+    // something this device does not have (another device's new file) stays,
+    // and is made again with it.
+    const later: string[] = []
     for (const b of [...vanishedFolders.values()].sort((a, c) => c.path.length - a.path.length)) {
       const e = ctx.ws.get(b.fileId)
-      if (e && !e.deleted && ctx.ws.children(b.fileId).length === 0)
-        ctx.ws.delete(b.fileId, ctx.device, ctx.origin)
+      if (e && !e.deleted) {
+        const children = ctx.ws.children(b.fileId)
+        if (children.length === 0) ctx.ws.delete(b.fileId, ctx.device, ctx.origin)
+        else if (children.every((c) => this.goneHere(c))) {
+          later.push(b.path)
+          continue
+        }
+      }
       await ctx.store.deleteBase(b.fileId)
     }
+    if (later.length > 0) ctx.requeuePaths(later, ctx.opts.deleteGraceMs)
+  }
+
+  /** True when this device had `id` and it is no longer on disk (its delete may be waiting). */
+  private goneHere(id: FileId): boolean {
+    const b = this.ctx.store.getBase(id)
+    return b !== undefined && !existsSync(join(this.ctx.opts.root, b.path))
   }
 
   /** True when the workspace shows another entry at `path` (a move there would be refused). */

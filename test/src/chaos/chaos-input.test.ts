@@ -4,7 +4,7 @@
  * document, a 100 MB text file (past the text limit: synced as a blob), and a
  * file that flips between text and binary.
  */
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
@@ -306,5 +306,41 @@ describe('chaos: hostile and awkward input', () => {
     )
     console.log(summary(r))
     expect(r.violations, `${summary(r)}\n${r.violations.join('\n')}`).toEqual([])
+  }, 120_000)
+
+  // seed 394154836 (extensive): deleting a folder with 5 of a small workspace's 8 files
+  // paused the device (as designed) and the oracle read the pause as a failure to converge.
+  it('a folder holding most of a small workspace deleted: the guard pauses, the user confirms, every device converges', async () => {
+    const r = await runScenario(
+      'most of a small workspace deleted at once',
+      { devices: 2 },
+      async ({ world, history }) => {
+        for (const [i, path] of [
+          'doomed/a.md',
+          'doomed/b.md',
+          'doomed/sub/c.md',
+          'doomed/d.md',
+          'doomed/e.md',
+          'doomed/f.md',
+          'kept/g.md',
+          'kept/h.md',
+        ].entries())
+          put(root(world, 0), path, `${history.ledger.next(`d0 creates ${path} (${i})`)}\n`)
+        await settle(world, 'eight notes on both')
+        // While d1's agent is stopped, so that its next scan sees every delete at once.
+        await world.stopDevice(1)
+        const doomed = join(root(world, 1), 'doomed')
+        for (const n of readTree(doomed).values()) history.ledger.removedBetween(n.bytes, undefined)
+        rmSync(doomed, { recursive: true, force: true })
+        world.note('d1 deletes doomed/ (6 of 8 notes) while stopped')
+        await world.startDevice(1)
+        await poll('d1 paused by the mass-delete guard', async () =>
+          (await world.report(1)).status.state === 'paused' ? true : undefined,
+        )
+      },
+    )
+    console.log(summary(r))
+    expect(r.violations, `${summary(r)}\n${r.violations.join('\n')}`).toEqual([])
+    expect(r.log.filter((l) => l.includes('mass-delete guard; resumed'))).toHaveLength(1)
   }, 120_000)
 })

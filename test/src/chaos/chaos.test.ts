@@ -26,6 +26,10 @@ const OPS = fuzzIterations(40, 120)
  * note; d1's fold was refined by character (half the line kept as a skeleton) and
  * d2's delete of the skeleton left `5-ivsgvf`. A line whose middle is replaced is
  * now replaced whole (merge TX5, pinned in apply-text-change.test.ts).
+ * Fixed: 394154836 (extensive): a folder deleted with its notes stayed in the workspace
+ * and came back empty (pinned in agent-sync.test.ts); the same history deleted 5 of 8
+ * files at once, and the oracle now confirms a mass-delete pause as the user would
+ * (chaos-input.test.ts).
  */
 const CI_SEEDS = [907063651, 2024112201]
 const RANDOM = !!(process.env.SKEIN_EXTENSIVE || process.env.SKEIN_CHAOS || process.env.SKEIN_SEED)

@@ -2,7 +2,7 @@
  * One chaos device: an Agent in its own process (so it can be SIGKILLed),
  * controlled over the IPC channel. Started by `ChaosWorld` with one JSON
  * argument ({@link DeviceConfig}); sends `{type:'ready'}` once started and
- * answers `status` and `stop` requests.
+ * answers `status`, `resume` and `stop` requests.
  */
 import WebSocket from 'ws'
 import { Agent } from '@skein/agent'
@@ -78,6 +78,8 @@ process.on('message', (m: { type: string }) => {
       errors,
     }
     send(report)
+  } else if (m.type === 'resume') {
+    void agent.resume()
   } else if (m.type === 'stop') {
     agent.stop().then(
       () => process.exit(0),

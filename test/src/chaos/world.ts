@@ -28,6 +28,9 @@ const READY_TIMEOUT_MS = 60_000
 const DEVICE_MAIN = join(import.meta.dirname, 'device-child.ts')
 
 /** One device: a folder, its proxy, and (while running) its agent process. */
+/** The reason a device pauses on a batch of local deletes (Agent's mass-delete guard). */
+const MASS_DELETE = / files were deleted at once in /
+
 export interface Device {
   index: number
   name: string
@@ -277,6 +280,13 @@ export class ChaosWorld {
       reports = await Promise.all(this.devices.map((d) => this.report(d.index)))
       for (const [i, r] of reports.entries()) {
         const s = r.status
+        if (s.state === 'paused' && MASS_DELETE.test(s.pausedReason ?? '')) {
+          // The history deleted a folder holding most of a small workspace, and the
+          // guard asked for confirmation: confirm as the user would. Deletes the
+          // history did not make would then show up as lost tokens.
+          this.note(`d${i} paused by the mass-delete guard; resumed (the user confirms)`)
+          this.dev(i).child?.send({ type: 'resume' })
+        }
         if (s.state !== 'running') problems.push(`d${i} state ${s.state} ${s.pausedReason ?? ''}`)
         if (s.connection !== 'online') problems.push(`d${i} offline`)
         if (s.pendingFiles > 0)
