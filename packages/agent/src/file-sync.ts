@@ -132,6 +132,7 @@ export class FileSync {
     kind: 'text' | 'binary',
     gen?: number,
   ): Promise<void> {
+    const before = this.ctx.store.getBase(fileId)
     const rec: BaseRecord = {
       fileId,
       path: disk.path,
@@ -150,17 +151,21 @@ export class FileSync {
     await this.ctx.bodies.saveNow()
     await this.ctx.store.putBase(rec)
     await this.ctx.store.deletePending(disk.path)
-    if (kind === 'text' && disk.text !== undefined) this.settleMarkers(fileId, disk.text)
+    if (kind === 'text' && before?.text !== undefined && disk.text !== undefined)
+      this.settleMarkers(fileId, before.text, disk.text)
   }
 
-  /** A note agreed without conflict markers settles the conflicts that left markers in it. */
-  private settleMarkers(fileId: FileId, text: string): void {
+  /**
+   * A note agreed with conflict markers, then without them, settles the
+   * conflicts that left markers in it (the device that wrote them, and every
+   * device that had them, agreed them first).
+   */
+  private settleMarkers(fileId: FileId, before: string, text: string): void {
+    if (!MARKER_LINE.test(before) || MARKER_LINE.test(text)) return
     const { ws } = this.ctx
-    const open = ws
-      .openConflicts()
-      .filter((c) => c.file === fileId && c.copy === undefined && c.kind === 'edit')
-    if (open.length === 0 || MARKER_LINE.test(text)) return
-    for (const c of open) ws.resolveConflict(c.id, this.ctx.origin)
+    for (const c of ws.openConflicts())
+      if (c.file === fileId && c.copy === undefined && c.kind === 'edit')
+        ws.resolveConflict(c.id, this.ctx.origin)
   }
 
   /** A file that appeared on disk with no base: a new file, or one the workspace already has (join). */
