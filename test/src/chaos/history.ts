@@ -47,6 +47,19 @@ export class Ledger {
     return t
   }
 
+  /** Folders the history deleted (path → the op), with nothing under them touched since. */
+  readonly deletedFolders = new Map<string, string>()
+
+  /**
+   * An operation used these paths: a deleted folder at, above or below one of
+   * them may rightly exist again (or moved), so it is no longer checked.
+   */
+  touched(...paths: string[]): void {
+    for (const d of [...this.deletedFolders.keys()])
+      if (paths.some((p) => p === d || p.startsWith(`${d}/`) || d.startsWith(`${p}/`)))
+        this.deletedFolders.delete(d)
+  }
+
   /** Marks as removed the tokens of `before` that `after` no longer holds. */
   removedBetween(before: Uint8Array | undefined, after: Uint8Array | undefined): void {
     if (!before) return
@@ -143,6 +156,7 @@ export class History {
         if (blockedByFile(root, path)) return note(`skip ${path} (a file is in the way)`)
         const token = this.ledger.next(id)
         const before = read(path)
+        this.ledger.touched(path)
         put(root, path, Buffer.concat([before ?? Buffer.from(''), Buffer.from(`${token}\n`)]))
         return note(`${before ? 'append-create' : 'create'} ${path} ${token}`)
       }
@@ -155,6 +169,7 @@ export class History {
         if (!path) return this.one('create', device)
         const before = read(path)
         if (!before) return note(`skip ${path} (vanished)`)
+        this.ledger.touched(path)
         const lines = before.toString('utf8').split(/(?<=\n)/)
         const token = this.ledger.next(id)
         let text: string
@@ -197,6 +212,7 @@ export class History {
           blockedByFile(root, to)
         )
           return note(`skip ${path} → ${to}`)
+        this.ledger.touched(path, to)
         mkdirSync(dirname(join(root, to)), { recursive: true })
         renameSync(join(root, path), join(root, to))
         return note(`${path} → ${to}`)
@@ -205,6 +221,7 @@ export class History {
         const path = pick(files())
         if (!path) return note('skip (no files)')
         const before = read(path)
+        this.ledger.touched(path)
         rmSync(join(root, path), { force: true })
         this.ledger.removedBetween(before, undefined)
         return note(path)
@@ -215,6 +232,7 @@ export class History {
         const to = `${dir}-r${this.rng.int(100)}`
         if (existsSync(join(root, to)) || Buffer.byteLength(to.split('/').pop() ?? to) > 255)
           return note(`skip ${dir}`)
+        this.ledger.touched(dir, to)
         renameSync(join(root, dir), join(root, to))
         return note(`${dir} → ${to}`)
       }
@@ -224,6 +242,8 @@ export class History {
         const tree = readTree(join(root, dir))
         for (const n of tree.values()) this.ledger.removedBetween(n.bytes, undefined)
         rmSync(join(root, dir), { recursive: true, force: true })
+        this.ledger.touched(dir)
+        this.ledger.deletedFolders.set(dir, id)
         return note(`${dir} (${tree.size} entries)`)
       }
       case 'binary': {
@@ -234,6 +254,7 @@ export class History {
             : `${pick(FOLDERS) ?? ''}/img${this.rng.int(4)}.bin`.replace(/^\//, '')
         if (blockedByFile(root, path)) return note(`skip ${path}`)
         const before = read(path)
+        this.ledger.touched(path)
         const token = this.ledger.next(id)
         const noise = Buffer.from(
           Array.from({ length: 64 + this.rng.int(3000) }, () => this.rng.int(256)),
@@ -248,6 +269,7 @@ export class History {
         if (!path) return note('skip (no files)')
         const before = read(path)
         if (!before) return note('skip (vanished)')
+        this.ledger.touched(path)
         const token = this.ledger.next(id)
         // Text → binary keeps the text and adds a NUL; binary → text keeps the tokens as lines.
         const after = isBinary(before)

@@ -1,8 +1,9 @@
 /**
  * The chaos oracle. At rest: (1) all folders byte-identical, (2) equal to the
  * server's CRDT, (3) every token written and not deliberately removed is in
- * some file (a note or a conflict copy), (4) no temp or partial files, and
- * (5) a snapshot restores byte-identical to the folder it was taken of.
+ * some file (a note or a conflict copy), (4) no temp or partial files, (5) a
+ * snapshot restores byte-identical to the folder it was taken of, and (6) a
+ * folder the history deleted does not come back empty.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,7 +15,7 @@ import { tokensIn, type Ledger } from './history.js'
 import { filesOnly, readTree, treeDiff, type Tree } from './tree.js'
 import type { AtRest, ChaosWorld } from './world.js'
 
-/** Checks (1)–(4) on a world at rest; returns the violations (empty when all hold). */
+/** Checks (1)–(4) and (6) on a world at rest; returns the violations (empty when all hold). */
 export function checkAtRest(rest: AtRest, ledger: Ledger): string[] {
   const v: string[] = []
   if (!rest.converged) {
@@ -38,6 +39,13 @@ export function checkAtRest(rest: AtRest, ledger: Ledger): string[] {
         .map((t) => `${t} (${ledger.written.get(t) ?? '?'})`)
         .join(', ')}`,
     )
+  // (6) a folder the history deleted, with nothing under it touched since, is not
+  // back: at most with what other devices wrote into it concurrently (edits win)
+  for (const [d, op] of ledger.deletedFolders) {
+    if (tree.get(d)?.kind !== 'dir') continue
+    const holds = [...tree].some(([p, n]) => n.kind === 'file' && p.startsWith(`${d}/`))
+    if (!holds) v.push(`(6) ${d}, deleted by ${op}, came back empty`)
+  }
   // (4) temp and partial files
   for (const [i, t] of rest.trees.entries())
     for (const p of t.keys()) {
