@@ -277,28 +277,23 @@ describe('concurrent cases', () => {
     const withCopy = a.ws.recordConflict({ file: f, kind: 'edit', copy })
     const markers = a.ws.recordConflict({ file: g, kind: 'edit', copy: undefined })
     a.ws.recordConflict({ file: g, kind: 'delete', copy: undefined, resolved: true })
+    const openIds = (r: typeof a) =>
+      r.ws
+        .openConflicts()
+        .map((c) => c.id)
+        .sort()
     sync(a, b)
     for (const r of [a, b]) {
       expect(r.ws.conflicts()).toHaveLength(3)
-      expect(
-        r.ws
-          .openConflicts()
-          .map((c) => c.id)
-          .sort(),
-      ).toEqual([withCopy, markers].sort())
+      expect(openIds(r)).toEqual([withCopy, markers].sort())
     }
     b.ws.delete(copy)
     sync(a, b)
-    for (const r of [a, b]) expect(r.ws.openConflicts().map((c) => c.id)).toEqual([markers])
+    for (const r of [a, b]) expect(openIds(r)).toEqual([markers])
     // the record itself stays (history), unresolved: restoring the copy reopens it
     expect(a.ws.conflicts().find((c) => c.id === withCopy)?.resolved).toBe(false)
     a.ws.restore(copy)
-    expect(
-      a.ws
-        .openConflicts()
-        .map((c) => c.id)
-        .sort(),
-    ).toEqual([withCopy, markers].sort())
+    expect(openIds(a)).toEqual([withCopy, markers].sort())
     a.ws.resolveConflict(markers)
     a.ws.resolveConflict(withCopy)
     sync(a, b)
