@@ -11,6 +11,7 @@ import type { SyncServerOptions } from './options.js'
 import type { Peer } from './peer.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { RoomManager } from './room-manager.js'
+import { wsBinaryFrame } from './outgoing.js'
 import type { Outgoing } from './outgoing.js'
 import { SerialQueue } from './serial-queue.js'
 import type { Flushable, WriteBatcher } from './write-batch.js'
@@ -27,10 +28,11 @@ export interface ConnectionContext {
 
 let nextId = 1
 const OPEN = 1
-const BINARY = { binary: true } as const
+/** Held frames up to this many bytes in all are joined into one buffer before they are written. */
+const JOIN_BYTES = 64 * 1024
 
-/** `ws` keeps its net.Socket private; corking it is how several frames share one write. */
-type Corkable = { cork(): void; uncork(): void }
+/** What a connection writes to: `ws`'s net.Socket (private to `ws`; see {@link Connection.flushWrites}). */
+type Socket = { write(b: Buffer): void; cork(): void; uncork(): void }
 
 /** Base of a live WebSocket connection. */
 export abstract class Connection implements Peer, Flushable {
@@ -42,8 +44,9 @@ export abstract class Connection implements Peer, Flushable {
   private readonly limiter: RateLimiter
   /** Writes waiting for {@link commitWrites}. */
   private pendingWrites: { room: Room; updates: Uint8Array[] } | undefined
-  /** The socket while corked until the end of the turn (see write-batch.ts). */
-  private corked: Corkable | undefined
+  /** Frames waiting for the next flush (see write-batch.ts), and their size. */
+  private held: Buffer[] = []
+  private heldBytes = 0
   readonly awarenessLimiter: RateLimiter
 
   constructor(
@@ -88,53 +91,58 @@ export abstract class Connection implements Peer, Flushable {
 
   /** Sends bytes unless the peer's unread backlog passed the bound (then drops it: 4508). */
   sendRaw(data: Uint8Array): void {
-    if (this.closed) return
-    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
-      this.fail(CloseCode.SLOW_CONSUMER, 'send buffer full')
-      return
-    }
-    this.ctx.metrics.framesOut++
-    this.ctx.metrics.bytesOut += data.length
-    const socket = (this.ws as unknown as { _socket?: Corkable })._socket
-    if (socket) this.cork(socket)
-    this.ws.send(data, BINARY)
+    if (this.admit(data.length)) this.hold(wsBinaryFrame(data))
   }
 
   abstract send(out: Outgoing): void
 
   /**
-   * Writes a complete WebSocket frame (see {@link Outgoing}) straight to the
-   * socket, past `ws`'s framing; same checks and accounting as `sendRaw`. `ws`
-   * writes synchronously too (no compression, no Blobs), so order is kept.
+   * Sends a complete WebSocket frame (see {@link Outgoing}); same checks and
+   * accounting as `sendRaw`.
    */
   protected sendWire(wire: Buffer, payloadBytes: number): void {
-    if (this.closed || this.ws.readyState !== OPEN) return
-    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
+    if (this.admit(payloadBytes)) this.hold(wire)
+  }
+
+  /** Backpressure check and accounting of one outgoing frame; false when it must not be sent. */
+  private admit(payloadBytes: number): boolean {
+    if (this.closed || this.ws.readyState !== OPEN) return false
+    if (this.ws.bufferedAmount + this.heldBytes > this.ctx.options.maxBufferedBytes) {
       this.fail(CloseCode.SLOW_CONSUMER, 'send buffer full')
-      return
+      return false
     }
-    const socket = (this.ws as unknown as { _socket?: Corkable & { write(b: Buffer): void } })
-      ._socket
-    if (!socket) return
     this.ctx.metrics.framesOut++
     this.ctx.metrics.bytesOut += payloadBytes
-    this.cork(socket)
-    socket.write(wire)
+    return true
   }
 
-  /** Frames sent until the next flush leave in one write (see write-batch.ts). */
-  private cork(socket: Corkable): void {
-    if (this.corked) return
-    this.corked = socket
-    socket.cork()
-    this.ctx.writes.add(this)
+  /** Holds a frame until the next flush (see write-batch.ts). */
+  private hold(wire: Buffer): void {
+    if (this.held.length === 0) this.ctx.writes.add(this)
+    this.held.push(wire)
+    this.heldBytes += wire.length
   }
 
-  /** Sends what was written since the socket was corked. */
+  /**
+   * Writes the frames held since the last flush in one write: small ones joined
+   * into one buffer (one stream operation, not one per frame), large ones as
+   * they are (corked: one system call, no copy).
+   */
   flushWrites(): void {
-    const socket = this.corked
-    this.corked = undefined
-    socket?.uncork()
+    const held = this.held
+    if (held.length === 0) return
+    const bytes = this.heldBytes
+    this.held = []
+    this.heldBytes = 0
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket
+    if (!socket || this.ws.readyState !== OPEN) return
+    if (held.length === 1) socket.write(held[0]!)
+    else if (bytes <= JOIN_BYTES) socket.write(Buffer.concat(held, bytes))
+    else {
+      socket.cork()
+      for (const wire of held) socket.write(wire)
+      socket.uncork()
+    }
   }
 
   abstract ack(doc: string, count: number, seq: number): void
@@ -146,9 +154,12 @@ export abstract class Connection implements Peer, Flushable {
     this.ctx.metrics.closed(code)
     this.ctx.logger.info('closing connection', { peer: this.id, code, why })
     if (code === CloseCode.SLOW_CONSUMER) {
+      this.held = []
+      this.heldBytes = 0
       this.ws.terminate()
       return
     }
+    this.flushWrites() // what was sent before the close frame goes first
     this.ws.close(code, closeReason(code))
     const t = setTimeout(() => this.ws.terminate(), 2000)
     t.unref?.()

@@ -1,5 +1,5 @@
 /**
- * Coalesces socket writes. A connection that corks its socket joins the
+ * Coalesces socket writes. A connection holding frames to send joins the
  * batch; one timer per server flushes every connection of the batch: at the end
  * of the event-loop turn (once the turn's I/O callbacks ran), but not sooner
  * than `intervalMs` after the previous flush. Frames a turn sends to one socket
@@ -10,9 +10,9 @@
  * interval, so a frame waits at most `intervalMs`.
  */
 
-/** Something holding corked writes. */
+/** Something holding frames to write. */
 export interface Flushable {
-  /** Uncorks: the writes held since it joined the batch go out. */
+  /** Writes the frames held since it joined the batch. */
   flushWrites(): void
 }
 
