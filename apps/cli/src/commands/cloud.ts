@@ -56,7 +56,10 @@ export const cloudSync: Command = {
         env: 'SKEIN_KEEP',
         config: 'keep',
       },
-      'auto-merge': { type: 'boolean', desc: 'merge text conflicts three-way when clean' },
+      'auto-merge': {
+        type: 'boolean',
+        desc: 'merge text conflicts three-way when clean (the common version is kept by syncs run with this flag: use it from the first sync)',
+      },
       'dry-run': { type: 'boolean', desc: 'show what would happen, change nothing' },
       'max-delete': {
         type: 'percent',

@@ -67,7 +67,7 @@ export class SnapshotRepo {
     if (o.passphrase === undefined)
       throw new SkeinError(
         'NOT_AUTHORIZED',
-        `The snapshot repository at ${where} is encrypted; give its passphrase.`,
+        `The snapshot repository at ${where} is encrypted; give its passphrase (CLI: --passphrase, or the SKEIN_PASSPHRASE environment variable).`,
       )
     const key = await deriveKey(o.passphrase, config.encryption.params)
     try {

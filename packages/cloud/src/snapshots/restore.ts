@@ -30,7 +30,9 @@ const BLOB_ATTEMPTS = 3
 
 /**
  * Restores a snapshot into an empty or new folder, verifying every file's
- * sha-256 before it is moved into place. Never writes over existing files.
+ * sha-256 before it is moved into place. Never writes over existing files. A
+ * file whose stored content is missing or damaged is not written; every other
+ * file still is, and the restore then fails naming each such file (SN3).
  */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const target = resolve(o.target)
@@ -59,6 +61,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const staging = join(target, '.skein-restore')
   await mkdir(staging, { recursive: true })
   let bytes = 0
+  /** Files whose stored content is missing or keeps failing its hash: not written, reported at the end. */
+  const damaged: { path: string; code: 'CORRUPT' | 'HASH_MISMATCH'; why: string }[] = []
   try {
     await runPool(
       files,
@@ -69,20 +73,26 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         // keep failing their hash mean a damaged store.
         for (let attempt = 1; ; attempt++) {
           const body = await repo.getBlob(f.sha256)
-          if (!body)
-            throw new SkeinError(
-              'CORRUPT',
-              `Snapshot ${o.snapshot} is missing the content of ${JSON.stringify(f.path)} (blob ${f.sha256.slice(0, 12)}…); restore another snapshot.`,
-            )
+          if (!body) {
+            damaged.push({
+              path: f.path,
+              code: 'CORRUPT',
+              why: `blob ${f.sha256.slice(0, 12)}… is missing`,
+            })
+            return
+          }
           const tap = hashTap(body)
           await pipeline(tap.stream, createWriteStream(tmp), { signal: o.signal })
           const got = tap.result()
           if (got.sha256 === f.sha256 && got.size === f.size) break
           if (attempt < BLOB_ATTEMPTS) continue
-          throw new SkeinError(
-            'HASH_MISMATCH',
-            `Restored ${JSON.stringify(f.path)} does not match snapshot ${o.snapshot} (sha-256 ${got.sha256.slice(0, 12)}…, ${BLOB_ATTEMPTS} downloads): the connection or the store damages it. Run the restore again; if it keeps failing, restore another snapshot.`,
-          )
+          await rm(tmp, { force: true })
+          damaged.push({
+            path: f.path,
+            code: 'HASH_MISMATCH',
+            why: `got sha-256 ${got.sha256.slice(0, 12)}… instead of ${f.sha256.slice(0, 12)}… in ${BLOB_ATTEMPTS} downloads`,
+          })
+          return
         }
         const t = new Date(f.mtime)
         await utimes(tmp, t, t)
@@ -95,6 +105,18 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     )
   } finally {
     await rm(staging, { recursive: true, force: true })
+  }
+  if (damaged.length > 0) {
+    damaged.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    const shown = damaged.slice(0, 5).map((d) => `${JSON.stringify(d.path)} (${d.why})`)
+    if (damaged.length > shown.length) shown.push(`and ${damaged.length - shown.length} more`)
+    throw new SkeinError(
+      damaged.some((d) => d.code === 'HASH_MISMATCH') ? 'HASH_MISMATCH' : 'CORRUPT',
+      `Restored ${files.length - damaged.length} of ${files.length} files of snapshot ${o.snapshot} into ${target}; ` +
+        `${damaged.length} could not be, their stored content is missing or damaged (a damaged download is retried ${BLOB_ATTEMPTS} times): ${shown.join(', ')}. ` +
+        'Nothing partial was written. Restore those paths from another snapshot (list them with `skein snapshots`; restore with --snapshot ID --path P into another folder).',
+      { details: { paths: damaged.map((d) => d.path) } },
+    )
   }
   return { files: files.length, bytes }
 }

@@ -84,21 +84,40 @@ describe('snapshots', () => {
     expect(await tree(target)).toEqual({ 'dir/b.md': 'b', 'dir/c.md': 'c' })
   })
 
-  it('SN3 a damaged blob fails the restore with HASH_MISMATCH and writes nothing partial', async () => {
+  it('SN3 a damaged or missing blob: every other file is restored, the damaged ones are not written, and the restore fails naming each', async () => {
     const src = await temp()
     const store = await temp()
     const provider = new FolderProvider(store, { fsync: 'none' })
-    await write(src, { 'a.md': 'precious' })
+    await write(src, { 'a.md': 'precious', 'dir/b.md': 'also precious', 'c.md': 'fine' })
     const { snapshot } = await backup({ source: src, provider })
     const blobs = (
       await readdir(join(store, 'blobs'), { recursive: true, withFileTypes: true })
     ).filter((d) => d.isFile())
-    await writeFile(join(blobs[0]!.parentPath, blobs[0]!.name), 'tampered')
+    const blobOf = async (text: string) => {
+      for (const b of blobs)
+        if ((await readFile(join(b.parentPath, b.name), 'utf8')) === text)
+          return join(b.parentPath, b.name)
+      throw new Error(`no blob holds ${text}`)
+    }
+    await writeFile(await blobOf('precious'), 'tampered')
     const target = join(await temp(), 't')
-    await expect(restore({ provider, snapshot: snapshot.id, target })).rejects.toMatchObject({
-      code: 'HASH_MISMATCH',
-    })
-    expect(await tree(target)).toEqual({})
+    const err = await restore({ provider, snapshot: snapshot.id, target }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'HASH_MISMATCH', details: { paths: ['a.md'] } })
+    expect(String((err as Error).message)).toMatch(
+      /Restored 2 of 3 files.*"a\.md".*another snapshot/,
+    )
+    expect(await tree(target)).toEqual({ 'dir/b.md': 'also precious', 'c.md': 'fine' })
+    // a missing blob as well: both named, the code of the worst (a damaged one)
+    await rm(await blobOf('also precious'))
+    const again = join(await temp(), 't')
+    const err2 = await restore({ provider, snapshot: snapshot.id, target: again }).catch(
+      (e: unknown) => e,
+    )
+    expect(err2).toMatchObject({ code: 'HASH_MISMATCH', details: { paths: ['a.md', 'dir/b.md'] } })
+    expect(String((err2 as Error).message)).toMatch(
+      /"dir\/b\.md" \(blob [0-9a-f]{12}… is missing\)/,
+    )
+    expect(await tree(again)).toEqual({ 'c.md': 'fine' })
   })
 
   it('SN4 encryption: blobs and manifests are unreadable, the right passphrase restores, a wrong one is a clear error', async () => {
