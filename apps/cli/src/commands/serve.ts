@@ -173,12 +173,19 @@ export const serve: Command = {
           store,
           blobs,
           providerFor,
+          target: backupTo,
           stageRoot: join(data, 'backup-stage'),
           logger,
         })
           .then((rs) => {
+            // a workspace with nothing new since its last snapshot takes none, and says nothing
             for (const r of rs)
-              ctx.err(`backup: ${r.workspace}: snapshot ${r.snapshot} (${r.files} files)`)
+              if (r.outcome === 'snapshot')
+                ctx.err(`backup: ${r.workspace}: snapshot ${r.snapshot} (${r.files} files)`)
+              else if (r.outcome === 'failed')
+                ctx.err(
+                  `backup: ${r.workspace} failed: ${r.error}; will retry at the next interval`,
+                )
           })
           .catch((e: unknown) =>
             ctx.err(`backup failed: ${(e as Error).message}; will retry at the next interval`),
