@@ -169,6 +169,51 @@ describe('skein CLI end to end', () => {
     }
   }, 120_000)
 
+  it('trash lists and restores while sync runs: a note deleted on A comes back on both', async () => {
+    const dir = await tmp()
+    const [a, b, data] = [join(dir, 'a'), join(dir, 'b'), join(dir, 'data')]
+    await mkdir(a)
+    await writeFile(join(a, 'keep.md'), 'keep me\n')
+    const serve = await startServe(data)
+    const args = (root: string, device: string) =>
+      ['sync', root, '--server', serve.url, '--workspace', 'team', '--device', device] as string[]
+    const read = (p: string) => readFile(p, 'utf8').catch(() => undefined)
+    const syncA = spawnSkein(args(a, 'devA'))
+    const syncB = spawnSkein(args(b, 'devB'))
+    try {
+      await waitFor('keep.md on B', async () => (await read(join(b, 'keep.md'))) === 'keep me\n')
+      await rm(join(a, 'keep.md'))
+      await waitFor(
+        "B's trash lists it",
+        async () => (await runSkein(['trash', b])).stdout.trim() === 'keep.md',
+        30_000,
+      )
+      expect(existsSync(join(b, 'keep.md'))).toBe(false)
+      const missing = await runSkein(['trash', 'restore', b, 'other.md'])
+      expect(missing.code).toBe(2)
+      expect(missing.stderr).toMatch(/"other\.md" is not in the trash/)
+      const restored = await runSkein(['trash', 'restore', b, 'keep.md'])
+      expect(restored.code, restored.stderr).toBe(0)
+      expect(restored.stdout.trim()).toBe('restored keep.md')
+      await waitFor(
+        'keep.md back on A',
+        async () => (await read(join(a, 'keep.md'))) === 'keep me\n',
+        30_000,
+      )
+      expect(await read(join(b, 'keep.md'))).toBe('keep me\n')
+      await waitFor(
+        'trash empty',
+        async () => (await runSkein(['trash', b])).stdout.trim() === 'trash is empty',
+      )
+      expect(await readdir(join(b, '.skein', 'requests'))).toEqual([])
+    } finally {
+      for (const p of [syncA, syncB, serve]) p.child.kill('SIGINT')
+      await Promise.all([syncA.exited, syncB.exited, serve.exited])
+    }
+    // stopped: the same commands open the state themselves
+    expect((await runSkein(['trash', b])).stdout.trim()).toBe('trash is empty')
+  }, 120_000)
+
   it('conflicts reads the last published status: a copy deleted since is settled; entries of an older agent still print', async () => {
     const root = await tmp()
     const copy = 'n.conflict-old-20260101-000000.md'

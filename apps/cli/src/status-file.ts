@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AgentIssue, AgentStatus, OpenConflict } from '@skein/agent'
+import type { AgentIssue, AgentStatus, OpenConflict, TrashRecord } from '@skein/agent'
 
 /** What a running `skein sync` publishes in `<root>/.skein/status.json` for `skein status` / `conflicts`. */
 export interface PublishedStatus {
@@ -13,6 +13,8 @@ export interface PublishedStatus {
   /** The workspace's conflicts that still need attention (any device's). */
   conflicts: OpenConflict[]
   issues: AgentIssue[]
+  /** Files remote deletes moved to the trash, newest first (absent from older agents). */
+  trash?: TrashRecord[]
 }
 
 export const statusPath = (root: string) => join(root, '.skein', 'status.json')

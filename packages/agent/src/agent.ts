@@ -367,6 +367,13 @@ export class Agent {
     return watcher
   }
 
+  /** Files that remote deletes moved to `.skein/trash/`, newest first. */
+  async listTrash(): Promise<TrashRecord[]> {
+    if (!this.ctx)
+      throw new SkeinError('PRECONDITION_FAILED', 'Start the agent before listing its trash.')
+    return this.ctx.store.listTrash()
+  }
+
   /** Puts the newest trashed file that lived at `path` back (it then syncs as a new file). */
   async restoreFromTrash(path: string): Promise<TrashRecord | undefined> {
     if (!this.ctx)

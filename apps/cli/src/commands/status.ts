@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { StateStore } from '@skein/agent'
+import { StateStore, type TrashRecord } from '@skein/agent'
+import { SkeinError } from '@skein/core'
+import { askAgent } from '../agent-requests.js'
 import { bool, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
 import { readStatus } from '../status-file.js'
@@ -90,13 +92,13 @@ export const conflicts: Command = {
   },
 }
 
-async function openStore(dir: string): Promise<StateStore> {
-  const root = resolve(dir)
+/** The agent running on `root`, if any (it holds the state store: only it may open it). */
+function runningAgent(root: string) {
   const s = readStatus(root)
-  if (s?.running)
-    throw new UsageError(
-      `the agent for ${root} is running (pid ${s.pid}); stop it (Ctrl-C) before using the trash`,
-    )
+  return s?.running ? s : undefined
+}
+
+async function openStore(root: string): Promise<StateStore> {
   try {
     return await StateStore.open(root)
   } catch (e) {
@@ -112,15 +114,27 @@ export const trash: Command = {
     flags: { json: { type: 'boolean', desc: 'print JSON' } },
   },
   async run(ctx) {
-    const store = await openStore(ctx.positionals[0] as string)
-    try {
-      const items = await store.listTrash()
-      if (bool(ctx.flags.json)) ctx.out(JSON.stringify(items))
-      else if (items.length === 0) ctx.out('trash is empty')
-      else for (const t of items) ctx.out(`${t.path}`)
-    } finally {
-      await store.close()
+    const root = resolve(ctx.positionals[0] as string)
+    const running = runningAgent(root)
+    let items: TrashRecord[]
+    if (running) {
+      // the running agent publishes its trash with its status
+      if (!running.trash)
+        throw new UsageError(
+          `the agent for ${root} (pid ${running.pid}) is from an older version that does not publish its trash; stop it (Ctrl-C) and retry`,
+        )
+      items = running.trash
+    } else {
+      const store = await openStore(root)
+      try {
+        items = await store.listTrash()
+      } finally {
+        await store.close()
+      }
     }
+    if (bool(ctx.flags.json)) ctx.out(JSON.stringify(items))
+    else if (items.length === 0) ctx.out('trash is empty')
+    else for (const t of items) ctx.out(`${t.path}`)
     return 0
   },
 }
@@ -128,17 +142,33 @@ export const trash: Command = {
 export const trashRestore: Command = {
   spec: {
     name: 'trash restore',
-    summary: 'Put a trashed file back at its path (the next "skein sync" uploads it).',
+    summary:
+      'Put a trashed file back at its path (a running "skein sync" does it and uploads it; else the next one uploads it).',
     positionals: [...dirArg, { name: 'PATH', required: true, desc: 'the path the file had' }],
     flags: {},
   },
   async run(ctx) {
     const [dir, path] = ctx.positionals as [string, string]
-    const store = await openStore(dir)
+    const root = resolve(dir)
+    const notInTrash = () =>
+      new UsageError(`"${path}" is not in the trash of ${dir}; see "skein trash ${dir}"`)
+    const running = runningAgent(root)
+    if (running) {
+      const reply = await askAgent(root, running.pid, { op: 'trash-restore', path })
+      if (reply.ok) {
+        ctx.out(`restored ${reply.path}`)
+        return 0
+      }
+      if (reply.code === 'NOT_FOUND') throw notInTrash()
+      throw new SkeinError(
+        reply.code === 'PRECONDITION_FAILED' ? 'PRECONDITION_FAILED' : 'IO',
+        reply.message,
+      )
+    }
+    const store = await openStore(root)
     try {
       const rec = await store.restoreFromTrash(path)
-      if (!rec)
-        throw new UsageError(`"${path}" is not in the trash of ${dir}; see "skein trash ${dir}"`)
+      if (!rec) throw notInTrash()
       ctx.out(`restored ${rec.path}`)
     } finally {
       await store.close()

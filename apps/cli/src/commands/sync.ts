@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import WebSocket from 'ws'
-import { Agent, type AgentIssue, type ConflictPolicy } from '@skein/agent'
+import { Agent, type AgentIssue, type ConflictPolicy, type TrashRecord } from '@skein/agent'
 import type { WebSocketConstructor } from '@skein/client'
 import { SkeinError, asDeviceId, asWorkspaceId, isSkeinError } from '@skein/core'
 import { str, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
+import { answerRequests, type AgentReply, type AgentRequest } from '../agent-requests.js'
 import { publishStatus, readStatus } from '../status-file.js'
 import { probeServer } from '../probe.js'
 
@@ -48,6 +49,7 @@ export async function startAgent(o: {
     ...(o.syncTimeoutMs ? { syncTimeoutMs: o.syncTimeoutMs } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   })
+  let trash: TrashRecord[] = []
   const publish = () =>
     publishStatus(o.root, {
       pid: process.pid,
@@ -58,17 +60,65 @@ export async function startAgent(o: {
       status: agent.status(),
       conflicts: agent.openConflicts(),
       issues: issues.slice(-100),
+      trash,
     })
+  // the trash is read from the agent's store (async): re-read after sync activity, one read at a time
+  let reading: Promise<void> | undefined
+  let again = false
+  const refreshTrash = (): Promise<void> => {
+    if (reading) {
+      again = true
+      return reading
+    }
+    reading = (async () => {
+      do {
+        again = false
+        trash = await agent.listTrash().catch(() => trash)
+        publish()
+      } while (again)
+    })().finally(() => (reading = undefined))
+    return reading
+  }
   agent.on('conflict', () => publish())
   agent.on('issue', (i) => {
     issues.push(i)
     publish()
   })
-  agent.on('status', () => publish())
+  agent.on('status', () => {
+    publish()
+    void refreshTrash()
+  })
   agent.on('error', (e) => errors.push(e))
   await agent.start()
-  publish()
+  await refreshTrash()
+  serveRequests(o.root, agent, refreshTrash)
   return { agent, issues, errors, publish }
+}
+
+/** How often a running agent looks for requests from other commands (see agent-requests.ts). */
+const REQUEST_POLL_MS = 300
+
+/** Answers `skein trash restore` while the agent runs, until it stops. */
+function serveRequests(root: string, agent: Agent, refreshTrash: () => Promise<void>): void {
+  const handle = async (req: AgentRequest): Promise<AgentReply> => {
+    const rec = await agent.restoreFromTrash(req.path)
+    if (!rec)
+      return {
+        ok: false,
+        code: 'NOT_FOUND',
+        message: `"${req.path}" is not in the trash of ${root}; see "skein trash ${root}"`,
+      }
+    await refreshTrash()
+    return { ok: true, path: rec.path }
+  }
+  let busy = false
+  const timer = setInterval(() => {
+    if (agent.status().state === 'stopped') return clearInterval(timer)
+    if (busy) return
+    busy = true
+    void answerRequests(root, handle).finally(() => (busy = false))
+  }, REQUEST_POLL_MS)
+  timer.unref()
 }
 
 /** Resolves when the agent is online (or a fatal error was reported), or after `ms`. */
