@@ -292,11 +292,54 @@ describe('skein CLI end to end', () => {
       expect(bad.code).toBe(1)
       expect(bad.stderr).toMatch(/token/i)
       expect(bad.stderr).not.toMatch(/\n\s+at /)
+      // a token signed with another data dir's new secret: created, said so, refused by this server
+      const elsewhere = await runSkein([
+        'token',
+        'create',
+        '--workspace',
+        'w',
+        '--data',
+        join(dir, 'other'),
+      ])
+      expect(elsewhere.code).toBe(0)
+      expect(elsewhere.stderr).toMatch(
+        /created a new signing secret in .*other\/secret: only a server started with --data/,
+      )
+      const refused = await runSkein(
+        ['sync', folder, '--server', url, '--workspace', 'w', '--token', elsewhere.stdout.trim()],
+        { SKEIN_SYNC_TIMEOUT_MS: '5000' },
+      )
+      expect(refused.code).toBe(1)
+      // the server's own secret: nothing created, and the token syncs
+      const good = await runSkein(['token', 'create', '--workspace', 'w', '--data', data])
+      expect(good.code).toBe(0)
+      expect(good.stderr).toBe('')
+      const syncing = spawnSkein([
+        'sync',
+        folder,
+        '--server',
+        url,
+        '--workspace',
+        'w',
+        '--token',
+        good.stdout.trim(),
+      ])
+      try {
+        await waitFor(
+          'synced with the token',
+          () => /syncing .* as /.test(syncing.out.stderr),
+          30_000,
+        )
+        expect(syncing.out.stderr).not.toMatch(/refused/)
+      } finally {
+        syncing.child.kill('SIGINT')
+        expect((await syncing.exited).code).toBe(0)
+      }
     } finally {
       serve.child.kill('SIGINT')
       await serve.exited
     }
-  }, 60_000)
+  }, 90_000)
 
   it('cloud sync, backup, snapshots and restore against a folder and s3rver, with --json shapes', async () => {
     const dir = await tmp()

@@ -14,7 +14,11 @@ import { backupAllWorkspaces } from '../server-backup.js'
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
 
 /** Reads the HMAC secret from a file, or creates one (0600) under the data dir. */
-export function loadSecret(secretFile: string | undefined, dataDir: string): string {
+export function loadSecret(
+  secretFile: string | undefined,
+  dataDir: string,
+  onCreated?: (path: string) => void,
+): string {
   const path = secretFile ? resolve(secretFile) : join(dataDir, 'secret')
   if (existsSync(path)) {
     const secret = readFileSync(path, 'utf8').trim()
@@ -30,6 +34,7 @@ export function loadSecret(secretFile: string | undefined, dataDir: string): str
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(path, secret + '\n', { mode: 0o600 })
   chmodSync(path, 0o600)
+  onCreated?.(path)
   return secret
 }
 

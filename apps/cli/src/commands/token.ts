@@ -49,9 +49,12 @@ export const tokenCreate: Command = {
     } catch (e) {
       throw new UsageError(`--workspace: ${(e as Error).message}`)
     }
-    const secret = loadSecret(
-      str(ctx.flags['secret-file']),
-      resolve(str(ctx.flags.data) ?? '.skein-data'),
+    const data = resolve(str(ctx.flags.data) ?? '.skein-data')
+    // a new secret here means no server signed with it yet: say which server will accept the token
+    const secret = loadSecret(str(ctx.flags['secret-file']), data, (path) =>
+      ctx.err(
+        `created a new signing secret in ${path}: only a server started with --data ${data} accepts this token (give --data to use an existing server's secret)`,
+      ),
     )
     const exp = Math.floor((Date.now() + (num(ctx.flags.expires) ?? 0)) / 1000)
     const scope = (str(ctx.flags.scope) ?? 'write') as 'read' | 'write'
