@@ -32,6 +32,7 @@ describe('skein CLI: usage errors exit 2 with a one-line message naming the prob
     [['cloud', 'sync', '.', 'ftp://host/x'], /unsupported URL scheme/],
     [['cloud', 'sync', '.', '/tmp/x', '--compare', 'size,color'], /--compare: "color"/],
     [['prune', '/tmp/x'], /prune needs a policy/],
+    [['prune', '/tmp/x', '--keep-last', '0'], /--keep-last: 0 is not a count of snapshots to keep/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ]
   it.each(cases)('skein %j', async (args, message) => {

@@ -139,6 +139,15 @@ export const pruneCmd: Command = {
         'prune needs a policy: --keep-last N, --keep-daily N and/or --keep-weekly N',
       )
     }
+    for (const [flag, n] of [
+      ['keep-last', keepLast],
+      ['keep-daily', keepDaily],
+      ['keep-weekly', keepWeekly],
+    ] as const)
+      if (n !== undefined && !(Number.isInteger(n) && n >= 1))
+        throw new UsageError(
+          `--${flag}: ${n} is not a count of snapshots to keep (a whole number, at least 1)`,
+        )
     const r = await prune({
       ...repo(ctx, ctx.positionals[0] as string),
       keepLast,

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { resolve, join } from 'node:path'
 import { SkeinError, compactTimestamp, isSkeinError } from '@skein/core'
+import { fsError, isNotFound } from '../fs-utils.js'
 import { loadPathFilter } from '../ignore-rules.js'
 import { scanLocal } from '../local-scan.js'
 import { SyncManifest } from '../manifest.js'
@@ -40,6 +42,20 @@ const LOCK_STALE_MS = 24 * 3600_000
  * proportional to what changed since the previous snapshot.
  */
 export async function backup(o: BackupOptions): Promise<BackupResult> {
+  // a mistyped source must not become an empty "latest" snapshot
+  const where = resolve(o.source)
+  const kind = await stat(where).then(
+    (s) => (s.isDirectory() ? 'folder' : 'not a folder'),
+    (err: unknown) => {
+      if (isNotFound(err)) return 'missing'
+      throw fsError(err, 'read the backup source', where)
+    },
+  )
+  if (kind !== 'folder')
+    throw new SkeinError(
+      'INVALID_INPUT',
+      `Backup source ${where} ${kind === 'missing' ? 'does not exist' : 'is not a folder'}; give the folder to back up (nothing was written).`,
+    )
   const repo = await SnapshotRepo.open(o, true)
   const lock = await lockForBackup(repo, o.lockStaleMs ?? LOCK_STALE_MS)
   try {

@@ -241,6 +241,22 @@ describe('snapshots', () => {
     await expect(prune({ provider, keepLast: 1 })).resolves.toMatchObject({ removed: [ids[3]] })
   })
 
+  it('SN9 a missing source, or a file, is refused before anything is written: no empty "latest" snapshot', async () => {
+    const dir = await temp()
+    const store = join(dir, 'repo')
+    const provider = new FolderProvider(store, { fsync: 'none' })
+    await expect(backup({ source: join(dir, 'typo'), provider })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/typo does not exist; give the folder to back up/),
+    })
+    await writeFile(join(dir, 'file.md'), 'x')
+    await expect(backup({ source: join(dir, 'file.md'), provider })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/file\.md is not a folder/),
+    })
+    await expect(stat(store)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
   it('SN7 keepDaily / keepWeekly pick the newest snapshot per day / ISO week', () => {
     const h = 3600_000
     const t0 = Date.UTC(2026, 0, 5, 12) // a Monday
