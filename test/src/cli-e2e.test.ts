@@ -13,6 +13,7 @@ describe('skein CLI: usage errors exit 2 with a one-line message naming the prob
   const cases: [string[], RegExp][] = [
     [['serve', '--bogus'], /unknown flag --bogus/],
     [['serve', '--port', 'abc'], /--port: "abc"/],
+    [['serve', '--port', '0', '--data', 'package.json'], /--data: .*package\.json is a file/],
     [['serve', '--auth', 'maybe'], /--auth: "maybe" is not one of open, token/],
     [
       ['serve', '--auth', 'open', '--host', '0.0.0.0'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runProviderContractTests } from '@skein/cloud/testing'
-import { S3Provider } from '@skein/cloud-s3'
+import { S3Provider, s3Error } from '@skein/cloud-s3'
 import { bytesStream, readAll } from '@skein/cloud'
 import { sha256HexSync } from '@skein/core/node'
 import { startS3rver } from './helpers/s3rver.js'
@@ -45,6 +45,40 @@ describe('S3Provider specifics', () => {
     const d = await p.download('x.txt')
     expect((await readAll(d!.body)).toString()).toBe('hello world')
     expect((await p.head('x.txt'))?.size).toBe(11)
+  })
+
+  it('S3P6 a prefix is a folder: "team" and "team2" never see each other\'s keys, with or without a trailing slash', async () => {
+    const put = (p: S3Provider, key: string) =>
+      p.upload(key, bytesStream(Buffer.from(key)), {
+        size: key.length,
+        sha256: sha256HexSync(key),
+        mtime: 1,
+      })
+    const keys = async (p: S3Provider) => {
+      const out: string[] = []
+      for await (const o of p.list('')) out.push(o.key)
+      return out.sort()
+    }
+    const team = make('iso/team')
+    const team2 = make('/iso/team2/')
+    await put(team, 'a.md')
+    await put(team2, 'b.md')
+    expect(await keys(team)).toEqual(['a.md'])
+    expect(await keys(team2)).toEqual(['b.md'])
+    expect(await keys(make('iso/'))).toEqual(['team/a.md', 'team2/b.md'])
+    expect(team.name).toBe('s3://skein-test/iso/team/')
+  })
+
+  it('S3P7 no credentials anywhere is a non-retryable auth error naming the variables to set', () => {
+    // the SDK's provider chain fails like this (injected: the chain would also ask the EC2 metadata address)
+    const sdk = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    })
+    const err = s3Error(sdk, 'download', 's3://bucket/team/.skein/index.json')
+    expect(err).toMatchObject({ code: 'NOT_AUTHORIZED', retryable: false })
+    expect(err.message).toMatch(
+      /set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \(or AWS_PROFILE\)/,
+    )
   })
 
   it('S3P2 a missing bucket is a non-retryable error that says what to do', async () => {

@@ -74,6 +74,11 @@ export function s3Error(err: unknown, action: string, where: string): SkeinError
     return make('TRANSIENT', 'the server had an internal error; retry later')
   if (name === 'NoSuchBucket')
     return make('INVALID_INPUT', 'create the bucket or fix the bucket name')
+  if (name === 'CredentialsProviderError')
+    return make(
+      'NOT_AUTHORIZED',
+      'no S3 credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)',
+    )
   if (status === 401 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch')
     return make('NOT_AUTHORIZED', 'check the access key and secret')
   if (status === 403) return make('FORBIDDEN', 'grant this key access to the bucket and prefix')

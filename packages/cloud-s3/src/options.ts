@@ -9,7 +9,10 @@ export interface S3Credentials {
 export interface S3ProviderOptions {
   /** Bucket name (required). */
   bucket: string
-  /** Key prefix inside the bucket, e.g. `workspaces/notes/` (default `''`: the whole bucket). */
+  /**
+   * Key prefix inside the bucket, a folder: `workspaces/notes` and `workspaces/notes/` both
+   * mean the keys under `workspaces/notes/` (default `''`: the whole bucket).
+   */
   prefix: string
   /** AWS region (default `us-east-1`; MinIO and s3rver ignore it). */
   region: string

@@ -58,6 +58,9 @@ export class S3Provider implements CloudSyncProvider {
 
   constructor(options: Partial<S3ProviderOptions> & { bucket: string }) {
     this.options = { ...DEFAULT_S3_PROVIDER_OPTIONS, ...options }
+    // A prefix is a folder: "team" must not hold, list or delete the keys of "team2"
+    this.options.prefix = this.options.prefix.replace(/^\/+/, '').replace(/\/*$/, '/')
+    if (this.options.prefix === '/') this.options.prefix = ''
     const o = this.options
     if (o.bucket.length < 3)
       throw new SkeinError(

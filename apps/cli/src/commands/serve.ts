@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { SkeinError, createConsoleLogger } from '@skein/core'
@@ -14,6 +14,23 @@ import { backupAllWorkspaces } from '../server-backup.js'
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
 
 /** Reads the HMAC secret from a file, or creates one (0600) under the data dir. */
+/** Creates the server's data folder (and `sub` in it); a clear error when `data` is a file or cannot be made. */
+export function ensureDataDir(data: string, sub?: string): void {
+  if (existsSync(data) && !statSync(data).isDirectory())
+    throw new UsageError(
+      `--data: ${data} is a file; give a folder for the server's data (created if missing)`,
+    )
+  try {
+    mkdirSync(sub ? join(data, sub) : data, { recursive: true })
+  } catch (err) {
+    throw new SkeinError(
+      'IO',
+      `Cannot create the data folder ${data} (${(err as NodeJS.ErrnoException).code ?? String(err)}); check the path and its permissions, or give another with --data.`,
+      { cause: err },
+    )
+  }
+}
+
 export function loadSecret(
   secretFile: string | undefined,
   dataDir: string,
@@ -30,7 +47,7 @@ export function loadSecret(
     throw new UsageError(
       `--secret-file ${secretFile}: no such file; create it with a long random string`,
     )
-  mkdirSync(dataDir, { recursive: true })
+  ensureDataDir(dataDir)
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(path, secret + '\n', { mode: 0o600 })
   chmodSync(path, 0o600)
@@ -54,7 +71,7 @@ export async function startServer(opts: {
     )
   }
   const data = resolve(opts.data)
-  mkdirSync(join(data, 'blobs'), { recursive: true })
+  ensureDataDir(data, 'blobs')
   const store = new LevelDocStore(join(data, 'db'))
   const auth =
     opts.auth === 'open'
