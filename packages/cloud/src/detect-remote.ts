@@ -46,6 +46,10 @@ export interface DetectRemoteInput {
   signal?: AbortSignal | undefined
   manifest: SyncManifest
   useIndex: boolean
+  /** An index older than this is not trusted: the remote is listed (see SyncEngineOptions.remoteIndexMaxAgeMs). */
+  indexMaxAgeMs: number
+  /** The current time (ms since the epoch). */
+  now: number
   concurrency: number
 }
 
@@ -66,7 +70,10 @@ export async function detectRemote(
     retry: input.retry,
     signal: input.signal,
   }
-  const idx = input.useIndex ? await readRemoteIndex(ctx) : undefined
+  const read = input.useIndex ? await readRemoteIndex(ctx) : undefined
+  // Objects changed behind the index's back (by hand, by another tool) show only
+  // in a listing: an index older than the bound is read past, and rewritten.
+  const idx = read && input.now - read.updated <= input.indexMaxAgeMs ? read : undefined
   const view: RemoteView = idx
     ? { files: idx.files, source: 'index', generation: idx.generation, indexEtag: idx.etag }
     : {

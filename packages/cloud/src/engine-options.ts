@@ -37,6 +37,12 @@ export function validateEngineOptions(o: SyncEngineOptions): void {
     throw bad('maxDeletePercent', o.maxDeletePercent, 'use a percentage from 0 to 100')
   if (o.bandwidthLimit !== undefined && !(o.bandwidthLimit > 0))
     throw bad('bandwidthLimit', o.bandwidthLimit, 'use bytes per second above 0, or omit it')
+  if (!(o.remoteIndexMaxAgeMs >= 0))
+    throw bad(
+      'remoteIndexMaxAgeMs',
+      o.remoteIndexMaxAgeMs,
+      'use milliseconds of at least 0 (0 lists the remote every run)',
+    )
   if (!(o.modifyWindowMs >= 0))
     throw bad('modifyWindowMs', o.modifyWindowMs, 'use milliseconds of at least 0')
   if (

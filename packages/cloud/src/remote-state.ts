@@ -75,10 +75,15 @@ export async function listRemote(ctx: Ctx): Promise<Map<string, RemoteFile>> {
 }
 
 /** Reads the remote index object, or undefined when there is none (or it is unreadable). */
-export async function readRemoteIndex(
-  ctx: Ctx,
-): Promise<
-  { files: Map<string, RemoteFile>; generation: string; etag: string | undefined } | undefined
+export async function readRemoteIndex(ctx: Ctx): Promise<
+  | {
+      files: Map<string, RemoteFile>
+      generation: string
+      etag: string | undefined
+      /** When the index was written (ms since the epoch). */
+      updated: number
+    }
+  | undefined
 > {
   const got = await withRetry(
     async () => {
@@ -99,7 +104,8 @@ export async function readRemoteIndex(
   for (const [path, [sha256, size, mtime, etag]] of Object.entries(data.entries))
     if (!ctx.filter.ignores(path))
       files.set(path, { path, sha256: sha256 ?? undefined, size, mtime, etag: etag ?? undefined })
-  return { files, generation: data.generation, etag: got.etag }
+  const updated = typeof data.updated === 'number' ? data.updated : 0
+  return { files, generation: data.generation, etag: got.etag, updated }
 }
 
 /**

@@ -123,6 +123,36 @@ describe('SyncEngine', () => {
     ).toHaveLength(4)
   })
 
+  it('SE9 a file deleted on the remote behind its index is found by a listing: at once with remoteIndexMaxAgeMs 0, else once the index is older than the bound', async () => {
+    const { local, provider } = await setup(3)
+    // mirror: the remote is made identical to the local folder, so a file found missing is uploaded again
+    const engine = (o: { remoteIndexMaxAgeMs?: number; clock?: { now(): number } } = {}) =>
+      new SyncEngine({ local, provider, mode: 'mirror', ...o })
+    await engine().sync()
+    await rm(join(provider.root, 'd0/f0.md')) // by hand, not through Skein: the index still lists it
+    expect((await engine().sync()).filesUploaded).toBe(0)
+    expect(await provider.head('d0/f0.md')).toBeUndefined()
+    expect((await engine({ remoteIndexMaxAgeMs: 0 }).sync()).filesUploaded).toBe(1)
+    expect(await provider.head('d0/f0.md')).toBeDefined()
+    // the same, found by age: a clock a day and a second ahead of the index's time
+    await rm(join(provider.root, 'd1/f1.md'))
+    const later = { now: () => Date.now() + 24 * 3600_000 + 1000 }
+    expect((await engine({ clock: later }).sync()).filesUploaded).toBe(1)
+    expect(await readFile(join(provider.root, 'd1/f1.md'), 'utf8')).toBe('file 1\n'.repeat(100))
+    expect(() => engine({ remoteIndexMaxAgeMs: -1 })).toThrow(
+      /remoteIndexMaxAgeMs is -1; use milliseconds of at least 0/,
+    )
+  })
+
+  it('SE10 two-way: a file deleted on the remote by hand is deleted here once a listing finds it (both sides agree)', async () => {
+    const { local, provider } = await setup(3)
+    await new SyncEngine({ local, provider }).sync()
+    await rm(join(provider.root, 'd2/f2.md'))
+    const r = await new SyncEngine({ local, provider, remoteIndexMaxAgeMs: 0 }).sync()
+    expect(r.filesDeleted).toBe(1)
+    await expect(readFile(join(local, 'd2/f2.md'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
   it('SE7 the max-delete guard refuses before changing anything; force overrides', async () => {
     const { local, provider } = await setup(4)
     await new SyncEngine({ local, provider }).sync()

@@ -48,6 +48,7 @@ export const DEFAULT_SYNC_ENGINE_OPTIONS: Omit<SyncEngineOptions, 'local' | 'pro
   ignore: [],
   bandwidthLimit: undefined,
   useRemoteIndex: true,
+  remoteIndexMaxAgeMs: 24 * 3600_000,
   retry: {},
   clock: systemClock,
   logger: noopLogger,
@@ -136,6 +137,8 @@ export class SyncEngine {
         signal: run.signal,
         manifest,
         useIndex: o.useRemoteIndex,
+        indexMaxAgeMs: o.remoteIndexMaxAgeMs,
+        now: o.clock.now(),
         concurrency: o.concurrency,
       }
       const remoteP = detectRemote(detect)

@@ -50,6 +50,12 @@ export interface SyncEngineOptions {
    * the provider, so an incremental run costs O(changes) requests (default true).
    */
   useRemoteIndex: boolean
+  /**
+   * Longest time the remote index is trusted (default 24 h): a run finding it
+   * older lists the remote instead (and rewrites the index), so objects deleted
+   * or changed outside Skein are found at least that often. 0 lists every run.
+   */
+  remoteIndexMaxAgeMs: number
   /** Retries of each provider call (default {@link DEFAULT_RETRY_OPTIONS}). */
   retry: Partial<RetryOptions>
   /** Time source for conflict-copy names (default the system clock). */

@@ -69,6 +69,10 @@ export const cloudSync: Command = {
         config: 'maxDelete',
       },
       force: { type: 'boolean', desc: 'run even if the max-delete guard trips' },
+      'list-remote': {
+        type: 'boolean',
+        desc: 'list the remote instead of trusting its index (done anyway once a day): finds files changed there outside Skein',
+      },
       concurrency: { type: 'number', desc: 'parallel transfers', default: 8 },
       json: { type: 'boolean', desc: 'print the result as JSON' },
       ...s3Flags,
@@ -96,6 +100,7 @@ export const cloudSync: Command = {
       autoMerge: bool(ctx.flags['auto-merge']),
       maxDeletePercent: num(ctx.flags['max-delete']) ?? 50,
       force: bool(ctx.flags.force),
+      ...(bool(ctx.flags['list-remote']) ? { remoteIndexMaxAgeMs: 0 } : {}),
       concurrency: Math.max(1, num(ctx.flags.concurrency) ?? 8),
     })
     const json = bool(ctx.flags.json)

@@ -73,7 +73,9 @@ export async function startAgent(o: {
     reading = (async () => {
       do {
         again = false
-        trash = await agent.listTrash().catch(() => trash)
+        const now = await agent.listTrash().catch(() => trash)
+        if (JSON.stringify(now) === JSON.stringify(trash)) continue
+        trash = now
         publish()
       } while (again)
     })().finally(() => (reading = undefined))
@@ -90,6 +92,7 @@ export async function startAgent(o: {
   })
   agent.on('error', (e) => errors.push(e))
   await agent.start()
+  publish()
   await refreshTrash()
   serveRequests(o.root, agent, refreshTrash)
   return { agent, issues, errors, publish }
