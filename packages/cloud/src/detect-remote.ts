@@ -73,14 +73,23 @@ export async function detectRemote(
   const read = input.useIndex ? await readRemoteIndex(ctx) : undefined
   // Objects changed behind the index's back (by hand, by another tool) show only
   // in a listing: an index older than the bound is read past, and rewritten.
-  const idx = read && input.now - read.updated <= input.indexMaxAgeMs ? read : undefined
+  // The age is the last full listing's, not the last write's: a busy remote's index is
+  // rewritten every run and would otherwise never be checked.
+  const idx = read && input.now - read.listed <= input.indexMaxAgeMs ? read : undefined
   const view: RemoteView = idx
-    ? { files: idx.files, source: 'index', generation: idx.generation, indexEtag: idx.etag }
+    ? {
+        files: idx.files,
+        source: 'index',
+        generation: idx.generation,
+        indexEtag: idx.etag,
+        listedAt: idx.listed,
+      }
     : {
         files: await listRemote(ctx),
         source: 'listing',
         generation: undefined,
         indexEtag: undefined,
+        listedAt: input.now,
       }
   // An empty view deletes nothing anyway (the planner's empty-side rule).
   if (view.files.size === 0) return { view, stale: !idx, omitted: [] }

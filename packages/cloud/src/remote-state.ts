@@ -25,6 +25,8 @@ export interface RemoteView {
   generation: string | undefined
   /** Etag of the index object read (for a conditional rewrite). */
   indexEtag: string | undefined
+  /** When the remote was last listed in full: this run, or the run that wrote the index. */
+  listedAt: number
 }
 
 /** Key of the remote index object, under the sync prefix (ignored by sync itself via `.skein/`). */
@@ -35,6 +37,8 @@ interface IndexFile {
   version: 1
   generation: string
   updated: number
+  /** When the remote was last listed in full (absent in indexes of older versions). */
+  listed?: number
   entries: Record<string, IndexRow>
 }
 
@@ -80,8 +84,8 @@ export async function readRemoteIndex(ctx: Ctx): Promise<
       files: Map<string, RemoteFile>
       generation: string
       etag: string | undefined
-      /** When the index was written (ms since the epoch). */
-      updated: number
+      /** When the remote was last listed in full (ms since the epoch; 0 if the index does not say). */
+      listed: number
     }
   | undefined
 > {
@@ -104,12 +108,13 @@ export async function readRemoteIndex(ctx: Ctx): Promise<
   for (const [path, [sha256, size, mtime, etag]] of Object.entries(data.entries))
     if (!ctx.filter.ignores(path))
       files.set(path, { path, sha256: sha256 ?? undefined, size, mtime, etag: etag ?? undefined })
-  const updated = typeof data.updated === 'number' ? data.updated : 0
-  return { files, generation: data.generation, etag: got.etag, updated }
+  const listed = typeof data.listed === 'number' ? data.listed : 0
+  return { files, generation: data.generation, etag: got.etag, listed }
 }
 
 /**
- * Writes the remote index from `files`. Returns the new generation, or undefined
+ * Writes the remote index from `files`, noting when the remote was last listed in
+ * full (`listed`). Returns the new generation, or undefined
  * when another writer replaced the index since `expected` was read (the caller
  * then rebuilds from a listing instead of writing a stale view).
  */
@@ -117,6 +122,7 @@ export async function writeRemoteIndex(
   ctx: Ctx,
   files: Map<string, RemoteFile>,
   expected: { generation: string | undefined; etag: string | undefined },
+  listed: number,
 ): Promise<string | undefined> {
   const key = ctx.prefix + REMOTE_INDEX_KEY
   const current = await withRetry(() => ctx.provider.head(key, { signal: ctx.signal }), {
@@ -129,7 +135,13 @@ export async function writeRemoteIndex(
     entries[path] = [f.sha256 ?? null, f.size, f.mtime ?? 0, f.etag ?? null]
   const generation = randomUUID()
   const body = Buffer.from(
-    JSON.stringify({ version: 1, generation, updated: Date.now(), entries } satisfies IndexFile),
+    JSON.stringify({
+      version: 1,
+      generation,
+      updated: Date.now(),
+      listed,
+      entries,
+    } satisfies IndexFile),
   )
   const meta = { size: body.length, sha256: sha256HexSync(body), mtime: Date.now() }
   const written = await withRetry(

@@ -144,6 +144,20 @@ describe('SyncEngine', () => {
     )
   })
 
+  it("SE11 the age that counts is the last full listing's: a busy remote, its index rewritten every run, is still listed once a day", async () => {
+    const { local, provider } = await setup(3)
+    const at = (offsetMs: number) => ({ now: () => Date.now() + offsetMs })
+    const engine = (clock: { now(): number }) =>
+      new SyncEngine({ local, provider, mode: 'mirror', clock })
+    await engine(at(-23 * 3600_000)).sync() // listed 23 h ago
+    await writeFile(join(local, 'd0/new.md'), 'busy')
+    expect((await engine(at(0)).sync()).filesUploaded).toBe(1) // rewrites the index now
+    await rm(join(provider.root, 'd2/f2.md')) // behind the index's back
+    expect((await engine(at(0)).sync()).filesUploaded).toBe(0) // trusted: listed 23 h ago
+    expect((await engine(at(2 * 3600_000)).sync()).filesUploaded).toBe(1) // 25 h: listed, found
+    expect(await provider.head('d2/f2.md')).toBeDefined()
+  })
+
   it('SE10 two-way: a file deleted on the remote by hand is deleted here once a listing finds it (both sides agree)', async () => {
     const { local, provider } = await setup(3)
     await new SyncEngine({ local, provider }).sync()

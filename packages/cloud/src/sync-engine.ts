@@ -330,14 +330,16 @@ export class SyncEngine {
     }
     let files = ctx.remote
     let expected = { generation: view.generation, etag: view.indexEtag }
+    let listed = view.listedAt
     for (let i = 0; i < 3; i++) {
-      const gen = await writeRemoteIndex(ictx, files, expected)
+      const gen = await writeRemoteIndex(ictx, files, expected, listed)
       if (gen) return gen
       const cur = await withRetry(() => o.provider.head(o.prefix + REMOTE_INDEX_KEY, { signal }), {
         ...o.retry,
         signal,
       })
       expected = { generation: undefined, etag: cur?.etag }
+      listed = o.clock.now()
       files = await listRemote({ ...ictx, filter: await loadPathFilter(o.local, o.ignore) })
     }
     o.logger.warn('cloud index not written: concurrent writers', {})

@@ -13,7 +13,6 @@ import { backupAllWorkspaces } from '../server-backup.js'
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
 
-/** Reads the HMAC secret from a file, or creates one (0600) under the data dir. */
 /** Creates the server's data folder (and `sub` in it); a clear error when `data` is a file or cannot be made. */
 export function ensureDataDir(data: string, sub?: string): void {
   if (existsSync(data) && !statSync(data).isDirectory())
@@ -31,6 +30,10 @@ export function ensureDataDir(data: string, sub?: string): void {
   }
 }
 
+/**
+ * Reads the HMAC secret from a file, or creates one (0600) under the data dir;
+ * `onCreated` hears of a new one.
+ */
 export function loadSecret(
   secretFile: string | undefined,
   dataDir: string,
