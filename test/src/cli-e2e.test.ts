@@ -9,6 +9,24 @@ import { startS3rver, type S3rverHandle } from './helpers/s3rver.js'
 
 const tmp = () => mkdtemp(join(tmpdir(), 'skein-cli-'))
 
+/** A file's text, or undefined while it does not exist. */
+const read = (p: string) => readFile(p, 'utf8').catch(() => undefined)
+
+/**
+ * A running `skein serve` and two device folders: `a` holding one note, `b` not
+ * made yet; `args(root, device)` is the `skein sync` command line for workspace "team".
+ */
+async function twoDevices(note: string, text: string) {
+  const dir = await tmp()
+  const [a, b, data] = [join(dir, 'a'), join(dir, 'b'), join(dir, 'data')]
+  await mkdir(a)
+  await writeFile(join(a, note), text)
+  const serve = await startServe(data)
+  const args = (root: string, device: string) =>
+    ['sync', root, '--server', serve.url, '--workspace', 'team', '--device', device] as string[]
+  return { a, b, serve, args }
+}
+
 describe('skein CLI: usage errors exit 2 with a one-line message naming the problem', () => {
   const cases: [string[], RegExp][] = [
     [['serve', '--bogus'], /unknown flag --bogus/],
@@ -119,14 +137,7 @@ describe('skein CLI end to end', () => {
   }, 90_000)
 
   it('sync makes a new device folder; conflicts show on every device until the copy is deleted', async () => {
-    const dir = await tmp()
-    const [a, b, data] = [join(dir, 'a'), join(dir, 'b'), join(dir, 'data')]
-    await mkdir(a)
-    await writeFile(join(a, 'n.md'), 'line 1\nline 2\n')
-    const serve = await startServe(data)
-    const args = (root: string, device: string) =>
-      ['sync', root, '--server', serve.url, '--workspace', 'team', '--device', device] as string[]
-    const read = (p: string) => readFile(p, 'utf8').catch(() => undefined)
+    const { a, b, serve, args } = await twoDevices('n.md', 'line 1\nline 2\n')
     const syncA = spawnSkein(args(a, 'devA'))
     let syncB = spawnSkein(args(b, 'devB')) // b does not exist yet
     const copiesIn = async (root: string) =>
@@ -173,14 +184,7 @@ describe('skein CLI end to end', () => {
   }, 120_000)
 
   it('trash lists and restores while sync runs: a note deleted on A comes back on both', async () => {
-    const dir = await tmp()
-    const [a, b, data] = [join(dir, 'a'), join(dir, 'b'), join(dir, 'data')]
-    await mkdir(a)
-    await writeFile(join(a, 'keep.md'), 'keep me\n')
-    const serve = await startServe(data)
-    const args = (root: string, device: string) =>
-      ['sync', root, '--server', serve.url, '--workspace', 'team', '--device', device] as string[]
-    const read = (p: string) => readFile(p, 'utf8').catch(() => undefined)
+    const { a, b, serve, args } = await twoDevices('keep.md', 'keep me\n')
     const syncA = spawnSkein(args(a, 'devA'))
     const syncB = spawnSkein(args(b, 'devB'))
     try {

@@ -3,20 +3,13 @@
  * folder. The agent's state is a LevelDB only one process may open, so a
  * command that must change it while the agent runs (`skein trash restore`)
  * drops a request file into `<root>/.skein/requests/` and waits for the agent
- * to write the reply beside it. Both files are written to a temp name and
- * renamed, so neither side reads half a file.
+ * to write the reply beside it. Both are written atomically (a `.tmp` beside
+ * them, then a rename), so neither side reads half a file.
  */
 import { randomBytes } from 'node:crypto'
-import {
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { atomicWriteFile } from '@skein/cloud'
 import { SkeinError } from '@skein/core'
 
 /** What a command may ask a running agent. */
@@ -27,11 +20,6 @@ export type AgentReply = { ok: true; path: string } | { ok: false; code: string;
 
 const REPLY = '.reply.json'
 const requestsDir = (root: string) => join(root, '.skein', 'requests')
-
-function writeAtomic(path: string, value: unknown): void {
-  writeFileSync(path + '.tmp', JSON.stringify(value))
-  renameSync(path + '.tmp', path)
-}
 
 /**
  * Sends `req` to the agent running on `root` and waits up to `timeoutMs` for its
@@ -44,10 +32,9 @@ export async function askAgent(
   timeoutMs = 15_000,
 ): Promise<AgentReply> {
   const dir = requestsDir(root)
-  mkdirSync(dir, { recursive: true })
   const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
   const path = join(dir, `${id}.json`)
-  writeAtomic(path, req)
+  await atomicWriteFile(path, JSON.stringify(req))
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50))
@@ -128,6 +115,6 @@ export async function answerRequests(
         message: (err as Error).message,
       }
     }
-    writeAtomic(join(dir, name.slice(0, -'.json'.length) + REPLY), reply)
+    await atomicWriteFile(join(dir, name.slice(0, -'.json'.length) + REPLY), JSON.stringify(reply))
   }
 }

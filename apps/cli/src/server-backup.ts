@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import * as Y from 'yjs'
-import { backup, type CloudSyncProvider } from '@skein/cloud'
+import { atomicWriteFile, backup, type CloudSyncProvider } from '@skein/cloud'
 import {
   docWorkspace,
   type BlobStore,
@@ -204,11 +204,10 @@ async function readState(stageRoot: string, workspace: string): Promise<BackupSt
 }
 
 async function writeState(stageRoot: string, workspace: string, s: BackupState): Promise<void> {
-  const path = statePath(stageRoot, workspace)
-  await mkdir(dirname(path), { recursive: true })
-  const json = JSON.stringify({ ...s, staged: [...s.staged] })
-  await writeFile(path + '.tmp', json)
-  await rename(path + '.tmp', path)
+  await atomicWriteFile(
+    statePath(stageRoot, workspace),
+    JSON.stringify({ ...s, staged: [...s.staged] }),
+  )
 }
 
 /** What a backup did with one workspace. */

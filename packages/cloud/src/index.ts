@@ -60,3 +60,4 @@ export type {
   SnapshotManifest,
   SnapshotStoreOptions,
 } from './snapshots/types.js'
+export { atomicWriteFile } from './fs-utils.js'
