@@ -47,6 +47,10 @@ export abstract class Connection implements Peer, Flushable {
   /** Frames waiting for the next flush (see write-batch.ts), and their size. */
   private held: Buffer[] = []
   private heldBytes = 0
+  /** When the socket was last written (performance.now()); see write-batch.ts. */
+  lastWrite = -Infinity
+  /** The held frames leave at the end of this turn (not after the write interval). */
+  private expedited = false
   readonly awarenessLimiter: RateLimiter
 
   constructor(
@@ -89,19 +93,24 @@ export abstract class Connection implements Peer, Flushable {
     this.cleanup()
   }
 
-  /** Sends bytes unless the peer's unread backlog passed the bound (then drops it: 4508). */
-  sendRaw(data: Uint8Array): void {
-    if (this.admit(data.length)) this.hold(wsBinaryFrame(data))
+  /**
+   * Sends bytes unless the peer's unread backlog passed the bound (then drops
+   * it: 4508). `reply`: an answer the peer waits for, which leaves at the end of
+   * the turn; otherwise (acks) it may wait for the socket's write interval.
+   */
+  sendRaw(data: Uint8Array, reply = true): void {
+    if (this.admit(data.length)) this.hold(wsBinaryFrame(data), reply)
   }
 
-  abstract send(out: Outgoing): void
+  /** See {@link Peer.send}. */
+  abstract send(out: Outgoing, reply?: boolean): void
 
   /**
    * Sends a complete WebSocket frame (see {@link Outgoing}); same checks and
    * accounting as `sendRaw`.
    */
-  protected sendWire(wire: Buffer, payloadBytes: number): void {
-    if (this.admit(payloadBytes)) this.hold(wire)
+  protected sendWire(wire: Buffer, payloadBytes: number, reply: boolean): void {
+    if (this.admit(payloadBytes)) this.hold(wire, reply)
   }
 
   /** Backpressure check and accounting of one outgoing frame; false when it must not be sent. */
@@ -116,11 +125,20 @@ export abstract class Connection implements Peer, Flushable {
     return true
   }
 
-  /** Holds a frame until the next flush (see write-batch.ts). */
-  private hold(wire: Buffer): void {
-    if (this.held.length === 0) this.ctx.writes.add(this)
+  /**
+   * Holds a frame until the next flush (PR-L7, write-batch.ts): a reply, or a
+   * backlog past {@link JOIN_BYTES}, leaves at the end of the turn; other
+   * frames (broadcasts, acks) wait for the socket's write interval.
+   */
+  private hold(wire: Buffer, reply: boolean): void {
+    const first = this.held.length === 0
     this.held.push(wire)
     this.heldBytes += wire.length
+    if (this.expedited) return
+    if (reply || this.heldBytes >= JOIN_BYTES) {
+      this.expedited = true
+      this.ctx.writes.expedite(this)
+    } else if (first) this.expedited = this.ctx.writes.add(this)
   }
 
   /**
@@ -130,12 +148,14 @@ export abstract class Connection implements Peer, Flushable {
    */
   flushWrites(): void {
     const held = this.held
+    this.expedited = false
     if (held.length === 0) return
     const bytes = this.heldBytes
     this.held = []
     this.heldBytes = 0
     const socket = (this.ws as unknown as { _socket?: Socket })._socket
     if (!socket || this.ws.readyState !== OPEN) return
+    this.lastWrite = performance.now()
     if (held.length === 1) socket.write(held[0]!)
     else if (bytes <= JOIN_BYTES) socket.write(Buffer.concat(held, bytes))
     else {

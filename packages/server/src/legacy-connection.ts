@@ -49,8 +49,8 @@ export class LegacyConnection extends Connection {
     })
   }
 
-  send(out: Outgoing): void {
-    this.sendWire(out.wire(false), out.message.length)
+  send(out: Outgoing, reply = false): void {
+    this.sendWire(out.wire(false), out.message.length, reply)
   }
 
   ack(): void {}

@@ -146,7 +146,7 @@ export class MuxConnection extends Connection {
         } catch {
           return this.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }
-        this.send(room.syncMessage(YSyncType.STEP2, diff))
+        this.send(room.syncMessage(YSyncType.STEP2, diff), true)
       }
       // A client whose vector is empty holds nothing the server could lack: no
       // step 1 for it (nor its empty step 2 and our ack) — a new device syncing a
@@ -193,12 +193,13 @@ export class MuxConnection extends Connection {
     this.sendRaw(encodeFrame({ type: FrameType.DOC_ERROR, doc, code, message }))
   }
 
-  send(out: Outgoing): void {
-    this.sendWire(out.wire(true), out.frame.length)
+  send(out: Outgoing, reply = false): void {
+    this.sendWire(out.wire(true), out.frame.length, reply)
   }
 
   ack(doc: string, count: number, seq: number): void {
-    if (this.subs.has(doc)) this.sendRaw(encodeFrame({ type: FrameType.ACK, doc, count, seq }))
+    if (this.subs.has(doc))
+      this.sendRaw(encodeFrame({ type: FrameType.ACK, doc, count, seq }), false)
   }
 
   protected cleanup(): void {

@@ -6,8 +6,13 @@ export interface Peer {
   readonly id: number
   /** True when the connection's token grants only `read`. */
   readonly readOnly: boolean
-  /** Sends a y-protocols message about a document (built once for every peer it goes to). */
-  send(out: Outgoing): void
+  /**
+   * Sends a y-protocols message about a document (built once for every peer it
+   * goes to). `reply`: an answer to this peer (a sync step, awareness it asked
+   * for), sent at the end of the turn; otherwise a broadcast, which may wait for
+   * the socket's write interval (PR-L7).
+   */
+  send(out: Outgoing, reply?: boolean): void
   /** Tells the peer its first `count` writes to `doc` are durable at change-feed sequence `seq`. */
   ack(doc: string, count: number, seq: number): void
   /** Closes the connection with a close code (the peer misbehaved or the server is going away). */

@@ -193,6 +193,7 @@ export class SyncServer {
       if (this.pingTimer) clearInterval(this.pingTimer)
       const httpClosed = new Promise<void>((r) => this.http.close(() => r()))
       for (const c of this.connections) c.fail(CloseCode.GOING_AWAY, 'server shutting down')
+      this.ctx.writes.close() // each connection flushed its frames as it closed
       const flush = this.rooms.closeAll()
       let timer: ReturnType<typeof setTimeout> | undefined
       const timeout = new Promise<void>(

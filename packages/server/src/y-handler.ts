@@ -48,7 +48,7 @@ export function handleYMessage(
         } catch {
           return conn.fail(CloseCode.BAD_FRAME, 'malformed state vector')
         }
-        conn.send(room.syncMessage(YSyncType.STEP2, diff))
+        conn.send(room.syncMessage(YSyncType.STEP2, diff), true)
         return
       }
       if (sub !== YSyncType.STEP2 && sub !== YSyncType.UPDATE) {
@@ -76,7 +76,7 @@ export function handleYMessage(
     }
     case YMessageType.QUERY_AWARENESS: {
       const all = room.awareness.encodeAll()
-      if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)))
+      if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)), true)
       return
     }
     case YMessageType.AUTH:
@@ -88,7 +88,7 @@ export function handleYMessage(
 
 /** The messages a new subscriber gets once the room is loaded: sync step 1 and the awareness states. */
 export function greet(conn: Connection, room: Room, step1: boolean): void {
-  if (step1) conn.send(room.syncMessage(YSyncType.STEP1, room.stateVector()))
+  if (step1) conn.send(room.syncMessage(YSyncType.STEP1, room.stateVector()), true)
   const all = room.awareness.encodeAll()
-  if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)))
+  if (all) conn.send(new Outgoing(room.name, awarenessMessage(all)), true)
 }

@@ -43,6 +43,10 @@ async function start(): Promise<number> {
       ...(process.env.SKEIN_BENCH_WRITE_INTERVAL_MS
         ? { writeIntervalMs: Number(process.env.SKEIN_BENCH_WRITE_INTERVAL_MS) }
         : {}),
+      // SKEIN_BENCH_STORE_INTERVAL_MS: try a store commit interval other than the default
+      ...(process.env.SKEIN_BENCH_STORE_INTERVAL_MS
+        ? { storeIntervalMs: Number(process.env.SKEIN_BENCH_STORE_INTERVAL_MS) }
+        : {}),
     })
     loadedDocs = () => server.loadedDocs
     return server.listen()
