@@ -33,6 +33,7 @@ describe('skein CLI: usage errors exit 2 with a one-line message naming the prob
     [['serve', '--port', 'abc'], /--port: "abc"/],
     [['serve', '--port', '0', '--data', 'package.json'], /--data: .*package\.json is a file/],
     [['serve', '--auth', 'maybe'], /--auth: "maybe" is not one of open, token/],
+    [['serve', '--write-interval', '5s'], /--write-interval: 5000 ms .* at most 1000ms/],
     [
       ['serve', '--auth', 'open', '--host', '0.0.0.0'],
       /--auth open is refused on non-loopback host/,
@@ -79,7 +80,8 @@ describe('skein CLI end to end', () => {
     await mkdir(a)
     await mkdir(b)
     await writeFile(join(a, 'hello.md'), 'hello from A\n')
-    const serve = await startServe(data)
+    // every broadcast at once (the other tests run the default pacing)
+    const serve = await startServe(data, ['--write-interval', '0ms'])
     const { url } = serve
     const syncA = spawnSkein([
       'sync',

@@ -104,6 +104,7 @@ export const ALL_CONFIG_KEYS = new Set([
   'secretFile',
   'backupTo',
   'backupEvery',
+  'writeInterval',
   'endpoint',
   'region',
   'mode',

@@ -67,6 +67,8 @@ export async function startServer(opts: {
   secretFile?: string
   web?: (req: IncomingMessage, res: ServerResponse) => boolean
   quiet?: boolean
+  /** `SyncServerOptions.writeIntervalMs`; the server's default when absent. */
+  writeIntervalMs?: number
 }) {
   if (opts.auth === 'open' && !LOOPBACK.test(opts.host)) {
     throw new UsageError(
@@ -89,6 +91,7 @@ export async function startServer(opts: {
     blobs,
     ...(opts.web ? { httpFallback: opts.web } : {}),
     ...(opts.quiet ? {} : { logger: createConsoleLogger({ level: 'warn' }) }),
+    ...(opts.writeIntervalMs !== undefined ? { writeIntervalMs: opts.writeIntervalMs } : {}),
   })
   try {
     await server.listen()
@@ -104,6 +107,9 @@ export async function startServer(opts: {
     url: `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${server.port}`,
   }
 }
+
+/** Longest accepted `--write-interval`: past it, clients would see edits visibly late. */
+const MAX_WRITE_INTERVAL_MS = 1000
 
 export const serve: Command = {
   spec: {
@@ -160,6 +166,13 @@ export const serve: Command = {
         env: 'SKEIN_BACKUP_EVERY',
         config: 'backupEvery',
       },
+      'write-interval': {
+        type: 'duration',
+        desc: 'least time between two writes of broadcasts to one client (0ms: every update at once, lowest latency, most CPU)',
+        default: '16ms',
+        env: 'SKEIN_WRITE_INTERVAL',
+        config: 'writeInterval',
+      },
       web: { type: 'boolean', desc: 'serve the browser editor at / (when built)' },
       quiet: { type: 'boolean', desc: 'only print the listening line and errors' },
     },
@@ -168,6 +181,11 @@ export const serve: Command = {
     const port = num(ctx.flags.port) ?? 4321
     if (!Number.isInteger(port) || port > 65535)
       throw new UsageError(`--port: ${port} is not a TCP port (0-65535)`)
+    const writeIntervalMs = num(ctx.flags['write-interval']) ?? 16
+    if (writeIntervalMs > MAX_WRITE_INTERVAL_MS)
+      throw new UsageError(
+        `--write-interval: ${writeIntervalMs} ms would hold every edit that long before other clients see it; use at most ${MAX_WRITE_INTERVAL_MS}ms (default 16ms)`,
+      )
     const backupTo = str(ctx.flags['backup-to'])
     let web: ReturnType<typeof webHandler> | undefined
     if (bool(ctx.flags.web)) {
@@ -181,6 +199,7 @@ export const serve: Command = {
       auth: (str(ctx.flags.auth) ?? 'open') as 'open' | 'token',
       secretFile: str(ctx.flags['secret-file']),
       quiet: bool(ctx.flags.quiet),
+      writeIntervalMs,
       ...(typeof web === 'function' ? { web } : {}),
     })
     ctx.out(`listening on ${url}`)
