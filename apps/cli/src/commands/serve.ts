@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { SkeinError, createConsoleLogger } from '@skein/core'
-import { FsBlobStore, SyncServer } from '@skein/server'
+import { DEFAULT_SYNC_SERVER_OPTIONS, FsBlobStore, SyncServer } from '@skein/server'
 import { LevelDocStore } from '@skein/store-leveldb'
 import { bool, num, str, type Command } from '../command.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -110,6 +110,8 @@ export async function startServer(opts: {
 
 /** Longest accepted `--write-interval`: past it, clients would see edits visibly late. */
 const MAX_WRITE_INTERVAL_MS = 1000
+/** The server's own default, so the flag's help and errors cannot drift from it. */
+const DEFAULT_WRITE_INTERVAL = `${DEFAULT_SYNC_SERVER_OPTIONS.writeIntervalMs}ms`
 
 export const serve: Command = {
   spec: {
@@ -169,7 +171,7 @@ export const serve: Command = {
       'write-interval': {
         type: 'duration',
         desc: 'least time between two writes of broadcasts to one client (0ms: every update at once, lowest latency, most CPU)',
-        default: '16ms',
+        default: DEFAULT_WRITE_INTERVAL,
         env: 'SKEIN_WRITE_INTERVAL',
         config: 'writeInterval',
       },
@@ -181,10 +183,10 @@ export const serve: Command = {
     const port = num(ctx.flags.port) ?? 4321
     if (!Number.isInteger(port) || port > 65535)
       throw new UsageError(`--port: ${port} is not a TCP port (0-65535)`)
-    const writeIntervalMs = num(ctx.flags['write-interval']) ?? 16
-    if (writeIntervalMs > MAX_WRITE_INTERVAL_MS)
+    const writeIntervalMs = num(ctx.flags['write-interval'])
+    if (writeIntervalMs !== undefined && writeIntervalMs > MAX_WRITE_INTERVAL_MS)
       throw new UsageError(
-        `--write-interval: ${writeIntervalMs} ms would hold every edit that long before other clients see it; use at most ${MAX_WRITE_INTERVAL_MS}ms (default 16ms)`,
+        `--write-interval: ${writeIntervalMs} ms would hold every edit that long before other clients see it; use at most ${MAX_WRITE_INTERVAL_MS}ms (default ${DEFAULT_WRITE_INTERVAL})`,
       )
     const backupTo = str(ctx.flags['backup-to'])
     let web: ReturnType<typeof webHandler> | undefined
@@ -199,7 +201,7 @@ export const serve: Command = {
       auth: (str(ctx.flags.auth) ?? 'open') as 'open' | 'token',
       secretFile: str(ctx.flags['secret-file']),
       quiet: bool(ctx.flags.quiet),
-      writeIntervalMs,
+      ...(writeIntervalMs !== undefined ? { writeIntervalMs } : {}),
       ...(typeof web === 'function' ? { web } : {}),
     })
     ctx.out(`listening on ${url}`)
