@@ -264,7 +264,7 @@ describe('skein CLI end to end', () => {
     try {
       await waitFor(
         'a server-side snapshot',
-        () => /backup: team: snapshot \S+ \(1 files\)/.test(serve.out.stderr),
+        () => /backup: team: snapshot \S+ \(1 file\)/.test(serve.out.stderr),
         30_000,
       )
     } finally {

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { answerRequests, askAgent, type AgentRequest } from './agent-requests.js'
+import { STALE_REPLY_MS, answerRequests, askAgent, type AgentRequest } from './agent-requests.js'
 
 const temps: string[] = []
 afterAll(async () => {
@@ -56,5 +56,17 @@ describe('requests to a running agent', () => {
       /pid 4242\) did not answer within 0\.3 s; nothing was changed/,
     )
     expect(await readdir(join(dir, '.skein', 'requests'))).toEqual([])
+  })
+
+  it('AR3 a reply nobody collected is removed once stale; a fresh one stays for its command', async () => {
+    const dir = await root()
+    const requests = join(dir, '.skein', 'requests')
+    await mkdir(requests, { recursive: true })
+    await writeFile(join(requests, 'old.reply.json'), '{"ok":true,"path":"a.md"}')
+    await writeFile(join(requests, 'new.reply.json'), '{"ok":true,"path":"b.md"}')
+    const past = (Date.now() - STALE_REPLY_MS - 60_000) / 1000
+    await utimes(join(requests, 'old.reply.json'), past, past)
+    await answerRequests(dir, () => Promise.reject(new Error('no request was made')))
+    expect(await readdir(requests)).toEqual(['new.reply.json'])
   })
 })

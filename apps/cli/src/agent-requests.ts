@@ -7,7 +7,7 @@
  * them, then a rename), so neither side reads half a file.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { atomicWriteFile } from '@skein/cloud'
 import { SkeinError } from '@skein/core'
@@ -19,6 +19,11 @@ export type AgentRequest = { op: 'trash-restore'; path: string }
 export type AgentReply = { ok: true; path: string } | { ok: false; code: string; message: string }
 
 const REPLY = '.reply.json'
+/**
+ * A reply nobody collected for this long is removed: its command gave up
+ * waiting (after 15 s by default) while the agent was still carrying it out.
+ */
+export const STALE_REPLY_MS = 10 * 60_000
 const requestsDir = (root: string) => join(root, '.skein', 'requests')
 
 /**
@@ -76,19 +81,29 @@ function parseRequest(text: string): AgentRequest | undefined {
 /**
  * The agent's side: answers every waiting request with `handle`, one at a time.
  * A request it cannot parse gets an error reply; a request file is removed once
- * read, so each is answered once.
+ * read, so each is answered once. Replies older than {@link STALE_REPLY_MS},
+ * which their command stopped waiting for, are removed.
  */
 export async function answerRequests(
   root: string,
   handle: (req: AgentRequest) => Promise<AgentReply>,
 ): Promise<void> {
   const dir = requestsDir(root)
-  let names: string[]
+  let all: string[]
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.endsWith(REPLY))
+    all = readdirSync(dir)
   } catch {
     return // no request was ever made
   }
+  const staleBefore = Date.now() - STALE_REPLY_MS
+  for (const name of all.filter((n) => n.endsWith(REPLY))) {
+    try {
+      if (statSync(join(dir, name)).mtimeMs < staleBefore) rmSync(join(dir, name), { force: true })
+    } catch {
+      // collected meanwhile
+    }
+  }
+  const names = all.filter((n) => n.endsWith('.json') && !n.endsWith(REPLY))
   for (const name of names) {
     const path = join(dir, name)
     let text: string

@@ -10,6 +10,7 @@ import { backup, FolderProvider } from '@skein/cloud'
 import { defaultDevice, startAgent } from './commands/sync.js'
 import { startServer } from './commands/serve.js'
 import { webHandler } from './web.js'
+import { count } from './plural.js'
 
 const EXAMPLES: Record<string, string> = {
   'Welcome.md':
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     backingUp ??= backup({ provider, source: root, label: `start:${root}` })
       .then((r) =>
         console.log(
-          `snapshot ${r.snapshot.id}: ${r.snapshot.fileCount} files (${r.blobsUploaded} new blobs)`,
+          `snapshot ${r.snapshot.id}: ${count(r.snapshot.fileCount, 'file')} (${count(r.blobsUploaded, 'new blob')})`,
         ),
       )
       .catch((e: unknown) => console.error(`backup failed: ${(e as Error).message}`))

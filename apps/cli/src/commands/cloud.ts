@@ -3,6 +3,7 @@ import { bool, num, str, type Command } from '../command.js'
 import { EXIT, UsageError } from '../exit-codes.js'
 import { progressPrinter } from '../progress.js'
 import { openProvider } from '../provider-url.js'
+import { count } from '../plural.js'
 
 const s3Flags = {
   endpoint: {
@@ -114,7 +115,7 @@ export const cloudSync: Command = {
     if (json) ctx.out(JSON.stringify(result))
     else {
       ctx.out(
-        `${result.dryRun ? 'dry run: ' : ''}${result.filesUploaded} uploaded, ${result.filesDownloaded} downloaded, ${result.filesDeleted} deleted, ${result.bytes} bytes, ${result.conflicts.length} conflicts, ${result.errors.length} errors`,
+        `${result.dryRun ? 'dry run: ' : ''}${result.filesUploaded} uploaded, ${result.filesDownloaded} downloaded, ${result.filesDeleted} deleted, ${count(result.bytes, 'byte')}, ${count(result.conflicts.length, 'conflict')}, ${count(result.errors.length, 'error')}`,
       )
       for (const op of result.dryRun ? result.operations : []) ctx.out(`  ${op}`)
       for (const c of result.conflicts)

@@ -10,6 +10,7 @@ import { UsageError } from '../exit-codes.js'
 import { webHandler } from '../web.js'
 import { openProvider } from '../provider-url.js'
 import { backupAllWorkspaces } from '../server-backup.js'
+import { count } from '../plural.js'
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
 
@@ -227,7 +228,9 @@ export const serve: Command = {
             // a workspace with nothing new since its last snapshot takes none, and says nothing
             for (const r of rs)
               if (r.outcome === 'snapshot')
-                ctx.err(`backup: ${r.workspace}: snapshot ${r.snapshot} (${r.files} files)`)
+                ctx.err(
+                  `backup: ${r.workspace}: snapshot ${r.snapshot} (${count(r.files, 'file')})`,
+                )
               else if (r.outcome === 'failed')
                 ctx.err(
                   `backup: ${r.workspace} failed: ${r.error}; will retry at the next interval`,

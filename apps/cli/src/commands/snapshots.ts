@@ -4,6 +4,7 @@ import { bool, num, str, type Command, type CommandContext } from '../command.js
 import { UsageError } from '../exit-codes.js'
 import { openProvider } from '../provider-url.js'
 import { S3_FLAGS } from './cloud.js'
+import { count } from '../plural.js'
 
 const common = {
   ...S3_FLAGS,
@@ -51,7 +52,7 @@ export const backupCmd: Command = {
     if (bool(ctx.flags.json)) ctx.out(JSON.stringify(r))
     else
       ctx.out(
-        `snapshot ${r.snapshot.id}: ${r.snapshot.fileCount} files, ${r.snapshot.totalSize} bytes; uploaded ${r.blobsUploaded} new blobs (${r.bytesUploaded} bytes), hashed ${r.filesHashed} files`,
+        `snapshot ${r.snapshot.id}: ${count(r.snapshot.fileCount, 'file')}, ${count(r.snapshot.totalSize, 'byte')}; uploaded ${count(r.blobsUploaded, 'new blob')} (${count(r.bytesUploaded, 'byte')}), hashed ${count(r.filesHashed, 'file')}`,
       )
     return 0
   },
@@ -112,7 +113,10 @@ export const restoreCmd: Command = {
       ...(path ? { paths: [path] } : {}),
     })
     if (bool(ctx.flags.json)) ctx.out(JSON.stringify({ snapshot: id, ...r }))
-    else ctx.out(`restored snapshot ${id}: ${r.files} files, ${r.bytes} bytes into ${dir}`)
+    else
+      ctx.out(
+        `restored snapshot ${id}: ${count(r.files, 'file')}, ${count(r.bytes, 'byte')} into ${dir}`,
+      )
     return 0
   },
 }
@@ -158,7 +162,7 @@ export const pruneCmd: Command = {
     if (bool(ctx.flags.json)) ctx.out(JSON.stringify(r))
     else
       ctx.out(
-        `kept ${r.kept.length} snapshots, removed ${r.removed.length}, deleted ${r.blobsDeleted} blobs`,
+        `kept ${count(r.kept.length, 'snapshot')}, removed ${r.removed.length}, deleted ${count(r.blobsDeleted, 'blob')}`,
       )
     return 0
   },

@@ -6,6 +6,7 @@ import { askAgent } from '../agent-requests.js'
 import { bool, type Command } from '../command.js'
 import { UsageError } from '../exit-codes.js'
 import { readStatus } from '../status-file.js'
+import { count } from '../plural.js'
 
 const dirArg = [{ name: 'DIR', required: true, desc: 'a folder synced by "skein sync"' }]
 
@@ -49,7 +50,7 @@ export const status: Command = {
     ctx.out(
       `connection: ${st.connection}  state ${st.state}${st.pausedReason ? ` (${st.pausedReason})` : ''}`,
     )
-    ctx.out(`pending:    ${st.pendingFiles} files`)
+    ctx.out(`pending:    ${count(st.pendingFiles, 'file')}`)
     ctx.out(`conflicts:  ${s.conflicts.length}`)
     ctx.out(
       `last sync:  ${st.lastSync !== undefined ? new Date(st.lastSync).toISOString() : 'never'}`,
