@@ -37,7 +37,10 @@ describe('y-websocket interop (PR-Y1)', () => {
     docs[0]!.getText('t').insert(0, 'a')
     docs[1]!.getText('t').insert(0, 'b')
     docs[2]!.getText('t').insert(0, 'c')
-    await waitFor(() => docs.every((d) => textOf(d).length === 3), 'three edits everywhere')
+    await waitFor(
+      () => docs.every((d) => textOf(d).length === 3),
+      () => 'three edits everywhere: ' + docs.map(textOf).join('|'),
+    )
     expect(new Set(docs.map(textOf)).size).toBe(1)
     await waitFor(() => handle.unsyncedChanges === 0, 'ack of the SyncClient edit')
 

@@ -8,7 +8,7 @@ import type { Logger } from '@skein/core'
 import type { Access } from './auth.js'
 import type { ServerMetrics } from './metrics.js'
 import type { SyncServerOptions } from './options.js'
-import type { Peer } from './peer.js'
+import type { Writer } from './peer.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { RoomManager } from './room-manager.js'
 import { wsBinaryFrame } from './outgoing.js'
@@ -35,15 +35,15 @@ const JOIN_BYTES = 64 * 1024
 type Socket = { write(b: Buffer): void; cork(): void; uncork(): void }
 
 /** Base of a live WebSocket connection. */
-export abstract class Connection implements Peer, Flushable {
+export abstract class Connection implements Writer, Flushable {
   readonly id = nextId++
   access: Access | undefined
   alive = true
   closed = false
   protected readonly queue: SerialQueue
   private readonly limiter: RateLimiter
-  /** Writes waiting for {@link commitWrites}. */
-  private pendingWrites: { room: Room; updates: Uint8Array[] } | undefined
+  /** The room holding writes of this connection it has not applied yet (Room.enqueue). */
+  private writesIn: Room | undefined
   /** Frames waiting for the next flush (see write-batch.ts), and their size. */
   private held: Buffer[] = []
   private heldBytes = 0
@@ -90,6 +90,8 @@ export abstract class Connection implements Peer, Flushable {
   private onClose(): void {
     this.closed = true
     this.ctx.metrics.connections--
+    // writes it sent before closing are edits like any other: applied (and stored) first
+    this.commitWrites()
     this.cleanup()
   }
 
@@ -186,27 +188,36 @@ export abstract class Connection implements Peer, Flushable {
   }
 
   /**
-   * Queues a write for `room` (writable connections). Consecutive writes to one
-   * room that arrive together — a burst of keystrokes read from the socket in
-   * one go — are validated and applied as one run at the end of the current
-   * synchronous batch of frames (PR-U4); any other frame commits them first.
+   * Queues a write for `room` (writable connections). The room applies it with
+   * every write queued before it, in arrival order: consecutive writes of one
+   * connection — a burst of keystrokes read from the socket in one go, or typed
+   * while the room waits for its tick — as one run (PR-U4, PR-U5). Any other
+   * frame of this connection, a write to another room or the socket closing
+   * has them applied first.
    */
   queueWrite(room: Room, update: Uint8Array): void {
-    if (this.pendingWrites && this.pendingWrites.room !== room) this.commitWrites()
-    if (!this.pendingWrites) {
-      this.pendingWrites = { room, updates: [] }
-      queueMicrotask(() => this.commitWrites())
-    }
-    this.pendingWrites.updates.push(update)
+    if (this.writesIn !== room) this.commitWrites()
+    this.writesIn = room
+    room.enqueue(this, update)
   }
 
-  /** Applies the queued writes; a refused one closes the connection (PR-U1, PR-U2). */
+  /** See {@link Writer.settle}. */
+  settle(room: Room, verdict: WriteResult): void {
+    if (this.writesIn === room) this.writesIn = undefined
+    this.refuse(verdict)
+  }
+
+  /**
+   * Has the room holding this connection's queued writes apply them now, with
+   * the writes that arrived before them. Writes of a connection closed for
+   * another reason than a refused write (rate, a bad frame, shutdown) arrived
+   * intact and are applied too.
+   */
   commitWrites(): void {
-    const pending = this.pendingWrites
-    if (!pending) return
-    this.pendingWrites = undefined
-    if (this.closed) return
-    this.refuse(pending.room.writeMany(this, pending.updates).verdict)
+    const room = this.writesIn
+    if (!room) return
+    this.writesIn = undefined
+    room.applyWrites()
   }
 
   /** Closes the connection for a refused write; true when `verdict` refused it. */

@@ -1,4 +1,5 @@
 import type { Outgoing } from './outgoing.js'
+import type { Room, WriteResult } from './room.js'
 
 /** What a room needs from a connection (either endpoint). */
 export interface Peer {
@@ -17,4 +18,10 @@ export interface Peer {
   ack(doc: string, count: number, seq: number): void
   /** Closes the connection with a close code (the peer misbehaved or the server is going away). */
   fail(code: number, why: string): void
+}
+
+/** A writable connection, whose writes a room may apply later (Room.enqueue, PR-U5). */
+export interface Writer extends Peer {
+  /** The room applied this connection's queued writes; a refusing `verdict` closes it. */
+  settle(room: Room, verdict: WriteResult): void
 }

@@ -192,6 +192,132 @@ describe('Room', () => {
     expect(snapshot(replay)).toBe(snapshot(model))
   }, 600_000)
 
+  it("PR-U5 writes apply in arrival order across writers: one built on another's earlier write is accepted", async () => {
+    const { room } = await newRoom()
+    const [a, b] = [peer(), peer()]
+    room.addPeer(a)
+    room.addPeer(b)
+    const da = new Y.Doc()
+    const db = new Y.Doc()
+    da.getText('t').insert(0, 'a')
+    const ua = Y.encodeStateAsUpdate(da)
+    Y.applyUpdate(db, ua) // b saw 'a' out of band (another tab of its browser)
+    const sv = Y.encodeStateVector(db)
+    db.getText('t').insert(0, 'b')
+    const ub = Y.encodeStateAsUpdate(db, sv)
+    // b's empty sync step 2 came before a's write, b's edit after it
+    const results = room.writeAll([
+      { peer: b, update: new Uint8Array([0, 0]) },
+      { peer: a, update: ua },
+      { peer: b, update: ub },
+    ])
+    expect(results.get(a)).toEqual({ accepted: 1, verdict: 'ok' })
+    expect(results.get(b)).toEqual({ accepted: 2, verdict: 'ok' })
+    expect(room.doc.getText('t').toString()).toBe('ba')
+    await room.whenIdle()
+    expect(a.acks.at(-1)).toBe(1)
+    expect(b.acks.at(-1)).toBe(2)
+  })
+
+  it("PR-U5 several writers' interleaved writes in one transaction: a refused writer never takes the others down, one broadcast reaches everyone", async () => {
+    const seed = fuzzSeed('room batched runs')
+    const rng = createRng(seed)
+    const { room, store } = await newRoom()
+    const model = new Y.Doc()
+    const watcher = peer()
+    const seen: number[] = []
+    watcher.send = () => void seen.push(1)
+    room.addPeer(watcher)
+    const writers = Array.from({ length: 4 }, () => {
+      const source = new Y.Doc()
+      source.clientID = 1 + rng.int(2 ** 31)
+      const w = { p: peer(), source, received: 0 }
+      w.p.send = () => void w.received++
+      room.addPeer(w.p)
+      return w
+    })
+    let refused = 0
+    let kept = 0
+    for (let batch = 0; batch < fuzzIterations(200, 2000); batch++) {
+      const runs: { w: (typeof writers)[number]; updates: Uint8Array[]; bad: number }[] = []
+      for (const w of writers) {
+        if (!rng.chance(0.7)) continue
+        const n = 1 + rng.int(4)
+        const bad = rng.chance(0.2) ? rng.int(n) : -1
+        const updates: Uint8Array[] = []
+        for (let i = 0; i < n; i++) {
+          const sv = Y.encodeStateVector(w.source)
+          const t = w.source.getText('t')
+          t.insert(rng.int(t.length + 1), `b${batch}.${i} `)
+          const u = Y.encodeStateAsUpdate(w.source, sv)
+          if (i === bad) {
+            const m = u.slice()
+            m[rng.int(m.length)] = rng.int(256)
+            updates.push(rng.chance(0.5) ? m : m.subarray(0, rng.int(m.length)))
+          } else updates.push(u)
+        }
+        runs.push({ w, updates, bad })
+      }
+      if (runs.length === 0) continue
+      const before = seen.length
+      const received = writers.map((w) => w.received)
+      const was = snapshot(room.doc)
+      // the writes interleave as they would arrive, each writer's in its order
+      const cursors = runs.map(() => 0)
+      const arrivals: { peer: (typeof writers)[number]['p']; update: Uint8Array }[] = []
+      while (arrivals.length < runs.reduce((n, r) => n + r.updates.length, 0)) {
+        const i = rng.int(runs.length)
+        if (cursors[i]! < runs[i]!.updates.length)
+          arrivals.push({ peer: runs[i]!.w.p, update: runs[i]!.updates[cursors[i]!++]! })
+      }
+      const byPeer = room.writeAll(arrivals)
+      const results = runs.map((r) => byPeer.get(r.w.p)!)
+      const changed = snapshot(room.doc) !== was
+      // what the batch changed leaves as one update: to everyone, or but its sole author
+      expect(seen.length - before).toBe(changed ? 1 : 0)
+      const authors = runs.filter((r, i) =>
+        r.updates.slice(0, results[i]!.accepted).some((u) => u.length > 2),
+      )
+      writers.forEach((w, i) => {
+        const sole = authors.length === 1 && authors[0]!.w === w
+        expect(w.received - received[i]!, `seed ${seed} batch ${batch}`).toBe(
+          changed && !sole ? 1 : 0,
+        )
+      })
+      runs.forEach((r, i) => {
+        const { accepted, verdict } = results[i]!
+        for (const u of r.updates.slice(0, accepted)) Y.applyUpdate(model, u)
+        // an honest run is never refused, whatever the runs beside it did
+        if (r.bad < 0) expect(verdict, `seed ${seed} batch ${batch}`).toBe('ok')
+        if (verdict === 'ok') kept++
+        else refused++
+        if (r.bad >= 0) {
+          // as a reconnecting client: a new connection and replica, resynced from the model
+          room.removePeer(r.w.p)
+          r.w.p = peer()
+          r.w.p.send = () => void r.w.received++
+          room.addPeer(r.w.p)
+          r.w.source = new Y.Doc()
+          r.w.source.clientID = 1 + rng.int(2 ** 31)
+          Y.applyUpdate(r.w.source, Y.encodeStateAsUpdate(model))
+        }
+      })
+      if (snapshot(room.doc) !== snapshot(model)) {
+        throw new Error(`room and model differ after batch ${batch} (seed ${seed})`)
+      }
+      // every writer's replica catches up, as it would from the broadcast
+      for (const w of writers) Y.applyUpdate(w.source, Y.encodeStateAsUpdate(model))
+    }
+    expect(refused).toBeGreaterThan(5)
+    expect(kept).toBeGreaterThan(50)
+    await room.whenIdle()
+    const replay = new Y.Doc()
+    for (const u of (await store.load('ws/doc'))!.updates) Y.applyUpdate(replay, u)
+    expect(snapshot(replay)).toBe(snapshot(model))
+    // acks: cumulative per connection, never counting a refused write
+    for (const w of writers) expect(w.p.acks).toEqual([...w.p.acks].sort((a, b) => a - b))
+  }, 600_000)
+
   it('PR-U1 honest concurrent edits from several replicas are never refused, and re-encode faithfully', async () => {
     // the placement checks must not mistake real concurrency (offline batches,
     // inserts racing at one spot, map keys set concurrently) for a forged order

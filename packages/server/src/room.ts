@@ -1,7 +1,9 @@
 /**
  * One loaded document: the shared Y.Doc, its subscribers, its awareness and its
- * write queue. Updates are broadcast as soon as they are validated and applied;
- * the author is acked once the store has durably appended them (SPEC.md PR-K1).
+ * write queue. Writes are applied at the end of the turn that read them, or
+ * together at the next tick of the write clock while the document is busy
+ * (PR-U5); what they changed is broadcast at once, and the authors are acked
+ * once the store has durably appended it (SPEC.md PR-K1).
  *
  * A document stored as one update (compacted, or written once) stays "cold"
  * until something writes to it: the room keeps the stored bytes, answers a
@@ -15,7 +17,7 @@ import type { DocStore, Logger } from '@skein/core'
 import { AwarenessRegistry } from './awareness-registry.js'
 import type { ServerMetrics } from './metrics.js'
 import { Outgoing } from './outgoing.js'
-import type { Peer } from './peer.js'
+import type { Peer, Writer } from './peer.js'
 import { RestorePoint } from './restore-point.js'
 import { UpdateGuard } from './update-guard.js'
 import type { UpdateVerdict } from './update-guard.js'
@@ -30,11 +32,39 @@ export interface RoomDeps {
   maxAwarenessBytes: number
   /** Least time between two store commits (`SyncServerOptions.storeIntervalMs`); default 0. */
   storeIntervalMs?: number
+  /**
+   * The server's write clock (write-batch.ts): a room that applied a write less
+   * than an interval ago applies the next ones at its next tick (PR-U5). Without
+   * it, or with interval 0, every write is applied at once.
+   */
+  ticks?: WriteTicks
+}
+
+/** The server's write clock, as a room sees it. */
+export interface WriteTicks {
+  /** `SyncServerOptions.writeIntervalMs`. */
+  readonly intervalMs: number
+  /** Runs `task` at the next tick, before the sockets waiting for it are written. */
+  beforeTick(task: () => void): void
+}
+
+/** One write (sync step 2 or update) from a subscriber. */
+export interface Write {
+  peer: Peer
+  update: Uint8Array
+}
+
+/** What became of a subscriber's writes: how many were accepted, and the verdict on the first refused one. */
+export interface RunResult {
+  accepted: number
+  verdict: UpdateVerdict
 }
 
 type Job = { update: Uint8Array } | { peer: Peer; count: number }
 
 const LOAD_ORIGIN = Symbol('load')
+/** Origin of a transaction applying several subscribers' writes. */
+const BATCH_ORIGIN = Symbol('batch')
 
 /** Outcome of a write from a peer. */
 export type WriteResult = UpdateVerdict | 'read-only'
@@ -73,6 +103,10 @@ export class Room {
   broken = false
   /** What the live document emitted while applying a peer's update (re-encoded by Yjs from its own state). */
   private captured: Uint8Array[] | undefined
+  /** Writes waiting for {@link applyWrites}, in the order they arrived (PR-U5). */
+  private pending: { peer: Writer; update: Uint8Array }[] = []
+  /** When writes were last applied (performance.now()). */
+  private lastApply = -Infinity
 
   constructor(
     readonly name: string,
@@ -190,90 +224,179 @@ export class Room {
   }
 
   /**
-   * Validates and applies a run of writes from one writable subscriber, in
-   * order, in one Yjs transaction (PR-U1…U3, PR-U4): each update is checked
-   * before it is applied and verified right after, all synchronously, so
-   * nothing else can observe the document in between. The run stops at the
-   * first refused update. If that one was already applied (it threw, left
-   * something pending or linked items across parents), the document is
-   * restored and the accepted ones before it are applied again; nothing of the
-   * refused update is stored, sent or acked. The accepted ones leave as one
-   * update: one store append and one broadcast for a burst of keystrokes.
+   * Queues a write from `writer` (Connection.queueWrite). The room applies what
+   * it queued, in the order it arrived, at the end of the current synchronous
+   * batch of frames — or, when it applied writes less than the write interval
+   * ago, at the next tick of the server's write clock, just before the sockets
+   * waiting for that tick are written (PR-U5). A busy document (many typists)
+   * is then one Yjs transaction, one store append and one broadcast per tick
+   * instead of one per keystroke, and its subscribers get the result in the
+   * write their socket was waiting for anyway (PR-L7).
    */
-  writeMany(
-    peer: Peer,
-    updates: readonly Uint8Array[],
-  ): { accepted: number; verdict: UpdateVerdict } {
-    const state = this.peers.get(peer)
-    if (!state || this.broken) return { accepted: 0, verdict: 'invalid' }
-    if (updates.every(isEmptyUpdate)) {
-      // a sync step 2 with nothing new (every subscription gets one): no document needed
-      state.writes += updates.length
-      this.queue.push({ peer, count: state.writes })
-      this.flush()
-      return { accepted: updates.length, verdict: 'ok' }
+  enqueue(writer: Writer, update: Uint8Array): void {
+    this.pending.push({ peer: writer, update })
+    if (this.pending.length > 1) return // already scheduled
+    const ticks = this.deps.ticks
+    if (!ticks || performance.now() - this.lastApply >= ticks.intervalMs) {
+      queueMicrotask(this.applyWrites)
+    } else ticks.beforeTick(this.applyWrites)
+  }
+
+  /**
+   * Applies the queued writes now (at its tick, or because a writer sent
+   * another kind of message, wrote to another room or closed: its writes come
+   * first, and every write that arrived before them with them). A refused write
+   * closes its connection (PR-U1, PR-U2).
+   */
+  readonly applyWrites = (): void => {
+    const writes = this.pending
+    if (writes.length === 0) return
+    this.pending = []
+    const results = this.writeAll(writes)
+    for (const [peer, result] of results) (peer as Writer).settle(this, result.verdict)
+  }
+
+  /**
+   * Validates and applies a run of writes from one subscriber (PR-U4); see
+   * {@link writeAll}.
+   */
+  writeMany(peer: Peer, updates: readonly Uint8Array[]): RunResult {
+    return (
+      this.writeAll(updates.map((update) => ({ peer, update }))).get(peer) ?? {
+        accepted: 0,
+        verdict: 'invalid',
+      }
+    )
+  }
+
+  /**
+   * Validates and applies writes from subscribers, in the order given (the
+   * order they arrived), all in one Yjs transaction (PR-U1…U5): each update is
+   * checked before it is applied and verified right after, all synchronously,
+   * so nothing else can observe the document in between. A subscriber's writes
+   * stop at its first refused one; the others' go on. If the refused one was
+   * already applied (it threw, left something pending or linked items across
+   * parents), the document is restored, the writes accepted so far are
+   * applied again and the rest continue; nothing of the refused update is
+   * stored, sent or acked. What the accepted ones changed leaves as one
+   * update: one store append and one broadcast — to every subscriber but the
+   * author when one subscriber wrote, to all of them otherwise (Yjs ignores
+   * what a replica already holds, and the y-websocket server echoes every
+   * update too). Returns each writer's result.
+   */
+  writeAll(writes: readonly Write[]): Map<Peer, RunResult> {
+    const results = new Map<Peer, RunResult>()
+    for (const w of writes) {
+      if (!results.has(w.peer)) {
+        const known = this.peers.has(w.peer) && !this.broken
+        results.set(w.peer, { accepted: 0, verdict: known ? 'ok' : 'invalid' })
+      }
     }
-    const doc = this.doc
-    let accepted = 0
-    let verdict: UpdateVerdict = 'ok'
-    let restore = false
-    this.restorePoint.ensure(doc)
-    this.captured = []
-    try {
-      doc.transact(() => {
-        for (const update of updates) {
-          if (!isEmptyUpdate(update)) {
-            const check = this.guard.precheck(doc, peer, update)
-            if (check.verdict !== 'ok') {
-              verdict = check.verdict
-              return
+    if (this.broken) return results
+    this.lastApply = performance.now()
+    let emitted: Uint8Array[] = []
+    /** Writers with an accepted update that changed something. */
+    const authors = new Set<Peer>()
+    const needsDoc = writes.some(
+      (w) => results.get(w.peer)!.verdict === 'ok' && !isEmptyUpdate(w.update),
+    )
+    if (!needsDoc) {
+      // sync steps 2 with nothing new (every subscription sends one): no document needed
+      for (const w of writes) {
+        const result = results.get(w.peer)!
+        if (result.verdict === 'ok') result.accepted++
+      }
+    } else {
+      /** The non-empty updates accepted so far, in order: what a restore applies again. */
+      const applied: Uint8Array[] = []
+      const origin = results.size === 1 ? writes[0]!.peer : BATCH_ORIGIN
+      let from = 0
+      while (from < writes.length) {
+        const doc = this.doc
+        let at = from
+        let failed = -1
+        this.restorePoint.ensure(doc)
+        this.captured = []
+        try {
+          doc.transact(() => {
+            for (; at < writes.length; at++) {
+              const { peer, update } = writes[at]!
+              const result = results.get(peer)!
+              if (result.verdict !== 'ok') continue // its writes stopped at a refused one
+              if (!isEmptyUpdate(update)) {
+                const check = this.guard.precheck(doc, peer, update)
+                if (check.verdict !== 'ok') {
+                  result.verdict = check.verdict
+                  continue
+                }
+                Y.applyUpdate(doc, update, peer)
+                if (!this.guard.verify(doc, check)) {
+                  result.verdict = 'invalid'
+                  failed = at
+                  return
+                }
+                this.guard.commit(peer, check)
+                applied.push(update)
+                authors.add(peer)
+              }
+              result.accepted++
             }
-            Y.applyUpdate(doc, update, peer)
-            if (!this.guard.verify(doc, check)) {
-              verdict = 'invalid'
-              restore = true
-              return
-            }
-            this.guard.commit(peer, check)
-          }
-          accepted++
+          }, origin)
+        } catch {
+          // thrown while applying writes[at] (or, past the last, while Yjs cleaned up after it)
+          failed = Math.min(at, writes.length - 1)
+          results.get(writes[failed]!.peer)!.verdict = 'invalid'
         }
-      }, peer)
-    } catch {
-      verdict = 'invalid'
-      restore = true
+        // Store and forward what the document emitted, not the peers' bytes: Yjs
+        // re-encodes from its own state, so duplicates or conflicting content for
+        // known ids never reach the log or other replicas.
+        const captured = this.captured
+        this.captured = undefined
+        if (failed < 0) {
+          emitted.push(...captured)
+          break
+        }
+        this.restore()
+        emitted = applied.length > 0 ? this.replay(applied) : []
+        if (this.broken) {
+          // nothing of these writes is kept: the room reloads from the store
+          for (const r of results.values()) r.accepted = 0
+          return results
+        }
+        from = failed + 1
+      }
     }
-    // Store and forward what the document emitted, not the peer's bytes: Yjs
-    // re-encodes from its own state, so duplicates or conflicting content for
-    // known ids never reach the log or other replicas.
-    let emitted = this.captured
-    this.captured = undefined
-    if (verdict !== 'ok') this.deps.metrics.rejectedUpdates++
-    if (restore) {
-      this.restore()
-      emitted = accepted > 0 ? this.replay(peer, updates.slice(0, accepted)) : []
-      if (this.broken) return { accepted: 0, verdict }
-    }
-    state.writes += verdict === 'ok' ? accepted : accepted + 1
+    // a restore part-way leaves the replay's update and the rest's: still one update out
+    if (emitted.length > 1) emitted = [Y.mergeUpdates(emitted)]
     if (emitted.length > 0) {
       this.restorePoint.record(this.doc, emitted)
-      for (const u of emitted) this.accept(u, peer)
+      const sole = authors.size === 1 ? [...authors][0] : undefined
+      for (const u of emitted) this.accept(u, sole)
     }
-    if (accepted > 0) {
-      this.queue.push({ peer, count: state.writes - (verdict === 'ok' ? 0 : 1) })
-      this.flush()
+    // acks join the queue after the updates they cover: one drain stores both
+    let queued = emitted.length > 0
+    for (const [peer, { accepted, verdict }] of results) {
+      const state = this.peers.get(peer)
+      if (!state) continue
+      if (verdict !== 'ok') this.deps.metrics.rejectedUpdates++
+      state.writes += verdict === 'ok' ? accepted : accepted + 1
+      if (accepted > 0) {
+        this.queue.push({ peer, count: state.writes - (verdict === 'ok' ? 0 : 1) })
+        queued = true
+      }
     }
-    return { accepted, verdict }
+    if (queued) this.flush()
+    return results
   }
 
   /** Applies updates already accepted once (after a restore); what the document emitted. */
-  private replay(peer: Peer, updates: readonly Uint8Array[]): Uint8Array[] {
+  private replay(updates: readonly Uint8Array[]): Uint8Array[] {
     if (this.broken) return []
     this.captured = []
     try {
       this.doc.transact(() => {
-        for (const u of updates) Y.applyUpdate(this.doc, u, peer)
-      }, peer)
+        for (const u of updates) Y.applyUpdate(this.doc, u)
+      }, BATCH_ORIGIN)
       if (this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null) {
         throw new Error('accepted updates left something pending on replay')
       }

@@ -46,6 +46,7 @@ export class SyncServer {
     const o = this.options
     validateOptions(o)
     this.store = o.store ?? new MemoryDocStore()
+    const writes = new WriteBatcher(o.writeIntervalMs)
     this.rooms = new RoomManager(
       {
         store: this.store,
@@ -54,6 +55,7 @@ export class SyncServer {
         compactAfterUpdates: o.compactAfterUpdates,
         storeIntervalMs: o.storeIntervalMs,
         maxAwarenessBytes: o.maxAwarenessBytes,
+        ticks: writes,
       },
       o.evictAfterMs,
     )
@@ -62,7 +64,7 @@ export class SyncServer {
       metrics: this.metrics,
       logger: o.logger,
       rooms: this.rooms,
-      writes: new WriteBatcher(o.writeIntervalMs),
+      writes,
     }
     this.http = createServer((req, res) => void this.onRequest(req, res))
     this.wss = new WebSocketServer({
@@ -192,6 +194,8 @@ export class SyncServer {
     this.closing ??= (async () => {
       if (this.pingTimer) clearInterval(this.pingTimer)
       const httpClosed = new Promise<void>((r) => this.http.close(() => r()))
+      // writes waiting for their room's tick are applied before anything closes
+      for (const c of this.connections) c.commitWrites()
       for (const c of this.connections) c.fail(CloseCode.GOING_AWAY, 'server shutting down')
       this.ctx.writes.close() // each connection flushed its frames as it closed
       const flush = this.rooms.closeAll()

@@ -1,10 +1,14 @@
 /**
- * Coalesces socket writes (SPEC.md PR-L7). A connection holding frames joins
- * the batch and is flushed — all its frames in one write, one system call —
- * at the end of the event-loop turn (once the turn's I/O callbacks ran), unless
- * that socket was written less than `intervalMs` ago: then its frames wait for
- * the rest of the interval and leave together. A connection holding a large
- * backlog ({@link Flushable.urgent}) is flushed at the end of the turn anyway.
+ * Coalesces socket writes (SPEC.md PR-L7) and keeps the server's write clock
+ * (PR-U5). A connection holding frames joins the batch and is flushed — all
+ * its frames in one write, one system call — at the end of the event-loop turn
+ * (once the turn's I/O callbacks ran), unless that socket was written less
+ * than `intervalMs` ago: then its frames wait for the next tick of a clock
+ * shared by the whole server (on multiples of `intervalMs`) and leave with
+ * every other busy socket's. A socket written less than half an interval
+ * before a tick waits for the one after, so a busy socket is written about
+ * once per interval and never twice within half of one. A connection holding
+ * a large backlog is expedited: flushed at the end of the turn anyway.
  *
  * The interval is per socket, so a quiet socket never waits for a busy one,
  * and a socket receiving a frame every now and then gets it at once. Only a
@@ -12,6 +16,10 @@
  * with 50 typists sends each subscriber 490 frames/s, and a socket write costs
  * about as much CPU as applying the update (see the fan-out benchmark), so at
  * most one write per interval per socket is what bounds the server's work.
+ *
+ * Busy rooms apply their writes on the same clock ({@link beforeTick}), just
+ * before the tick's sockets are written: the update a tick applies leaves in
+ * the writes its subscribers' sockets were waiting for anyway.
  */
 
 /** Something holding frames to write. */
@@ -27,13 +35,15 @@ export class WriteBatcher {
   /** Flushed at the end of this turn. */
   private soon: Flushable[] = []
   private soonScheduled = false
-  /** Waiting for their interval: flush time (whole ms) → connections. */
+  /** Waiting for their tick: tick time (a multiple of the interval) → connections. */
   private readonly later = new Map<number, Flushable[]>()
+  /** Run at a tick before its connections are flushed: tick time → tasks. */
+  private readonly tasks = new Map<number, (() => void)[]>()
   private timer: ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
 
-  /** `intervalMs`: least time between two writes to one socket (`SyncServerOptions.writeIntervalMs`). */
-  constructor(private readonly intervalMs: number) {}
+  /** `intervalMs`: the tick of busy sockets and rooms (`SyncServerOptions.writeIntervalMs`). */
+  constructor(readonly intervalMs: number) {}
 
   private readonly flushSoon = (): void => {
     this.soonScheduled = false
@@ -46,18 +56,28 @@ export class WriteBatcher {
     this.timer = undefined
     this.timerAt = Infinity
     const now = performance.now()
-    for (const [at, pending] of this.later) {
+    let ran = false
+    for (const [at, tasks] of this.tasks) {
       if (at > now + 1) continue // timers may fire ~1 ms early
+      this.tasks.delete(at)
+      for (const task of tasks) task()
+      ran = true
+    }
+    // sockets the tasks sent to (their tick has come) leave now, not a loop phase later
+    if (ran && this.soon.length > 0) this.flushSoon()
+    for (const [at, pending] of this.later) {
+      if (at > now + 1) continue
       this.later.delete(at)
       for (const f of pending) f.flushWrites()
     }
     this.arm()
   }
 
-  /** Sets the timer for the earliest waiting flush. */
+  /** Sets the timer for the earliest waiting flush or task. */
   private arm(): void {
     let next = Infinity
     for (const at of this.later.keys()) next = Math.min(next, at)
+    for (const at of this.tasks.keys()) next = Math.min(next, at)
     if (next >= this.timerAt) return
     if (this.timer) clearTimeout(this.timer)
     this.timerAt = next
@@ -69,12 +89,16 @@ export class WriteBatcher {
    * holding frames); true when that is at the end of this turn.
    */
   add(f: Flushable): boolean {
-    const due = f.lastWrite + this.intervalMs
-    if (due <= performance.now()) {
+    const now = performance.now()
+    const every = this.intervalMs
+    // quiet (not written for an interval): now; busy: the first tick half an interval after its last write
+    const at =
+      f.lastWrite + every <= now ? now : Math.ceil((f.lastWrite + every / 2) / every) * every
+    if (at <= now + 1) {
+      // quiet, or its tick has come (frames a tick's task just sent; timers may fire ~1 ms early): end of this turn
       this.expedite(f)
       return true
     }
-    const at = Math.ceil(due)
     const bucket = this.later.get(at)
     if (bucket) bucket.push(f)
     else {
@@ -96,11 +120,28 @@ export class WriteBatcher {
     setImmediate(this.flushSoon)
   }
 
-  /** Stops the timer (the server closed; connections flushed their frames when they closed). */
+  /** Runs `task` at the next tick, before the connections waiting for that tick are flushed. */
+  beforeTick(task: () => void): void {
+    const every = this.intervalMs
+    if (!(every > 0)) return queueMicrotask(task) // no clock: at once
+    const at = (Math.floor(performance.now() / every) + 1) * every
+    const tasks = this.tasks.get(at)
+    if (tasks) tasks.push(task)
+    else {
+      this.tasks.set(at, [task])
+      this.arm()
+    }
+  }
+
+  /**
+   * Stops the timer (the server closed: connections committed their writes and
+   * flushed their frames as they closed).
+   */
   close(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     this.timerAt = Infinity
     this.later.clear()
+    this.tasks.clear()
   }
 }
