@@ -61,6 +61,33 @@ async function newRoom(store = new MemoryDocStore()) {
   return { room, store }
 }
 
+/** A room for a seeded fuzz test, the model its accepted writes are applied to, and a watcher counting broadcasts. */
+async function fuzzRoom(name: string) {
+  const seed = fuzzSeed(name)
+  const rng = createRng(seed)
+  const { room, store } = await newRoom()
+  const model = new Y.Doc()
+  const watcher = peer()
+  const seen: number[] = []
+  watcher.send = () => void seen.push(1)
+  room.addPeer(watcher)
+  return { seed, rng, room, store, model, seen }
+}
+
+/** `u` with one byte changed, or that and cut short: a write the room must refuse or accept whole. */
+function mutated(rng: ReturnType<typeof createRng>, u: Uint8Array): Uint8Array {
+  const m = u.slice()
+  m[rng.int(m.length)] = rng.int(256)
+  return rng.chance(0.5) ? m : m.subarray(0, rng.int(m.length))
+}
+
+/** Throws unless the room's stored log replays to exactly `model`. */
+async function expectStoredAs(store: MemoryDocStore, model: Y.Doc): Promise<void> {
+  const replay = new Y.Doc()
+  for (const u of (await store.load('ws/doc'))!.updates) Y.applyUpdate(replay, u)
+  expect(snapshot(replay)).toBe(snapshot(model))
+}
+
 /** One seeded history of valid, mutated and truncated updates against a room (PR-U3). */
 async function mutationHistory(seed: number, n: number): Promise<void> {
   const rng = createRng(seed)
@@ -112,9 +139,7 @@ async function mutationHistory(seed: number, n: number): Promise<void> {
   }
   expect(rejected).toBeGreaterThan(n / 10)
   await room.whenIdle()
-  const replay = new Y.Doc()
-  for (const u of (await store.load('ws/doc'))!.updates) Y.applyUpdate(replay, u)
-  expect(snapshot(replay)).toBe(snapshot(model))
+  await expectStoredAs(store, model)
 }
 
 describe('Room', () => {
@@ -134,14 +159,7 @@ describe('Room', () => {
   )
 
   it('PR-U4 runs of writes: a refused update keeps the accepted ones before it and nothing of it or after it', async () => {
-    const seed = fuzzSeed('room write runs')
-    const rng = createRng(seed)
-    const { room, store } = await newRoom()
-    const model = new Y.Doc()
-    const watcher = peer()
-    const seen: number[] = []
-    watcher.send = () => void seen.push(1)
-    room.addPeer(watcher)
+    const { seed, rng, room, store, model, seen } = await fuzzRoom('room write runs')
     let author = peer()
     room.addPeer(author)
     let source = new Y.Doc()
@@ -155,11 +173,7 @@ describe('Room', () => {
         const sv = Y.encodeStateVector(source)
         source.getText('t').insert(rng.int(source.getText('t').length + 1), `r${run}.${i} `)
         const u = Y.encodeStateAsUpdate(source, sv)
-        if (i === bad) {
-          const m = u.slice()
-          m[rng.int(m.length)] = rng.int(256)
-          updates.push(rng.chance(0.5) ? m : m.subarray(0, rng.int(m.length)))
-        } else updates.push(u)
+        updates.push(i === bad ? mutated(rng, u) : u)
       }
       const before = seen.length
       const was = snapshot(room.doc)
@@ -187,9 +201,7 @@ describe('Room', () => {
     }
     expect(refusedRuns).toBeGreaterThan(10)
     await room.whenIdle()
-    const replay = new Y.Doc()
-    for (const u of (await store.load('ws/doc'))!.updates) Y.applyUpdate(replay, u)
-    expect(snapshot(replay)).toBe(snapshot(model))
+    await expectStoredAs(store, model)
   }, 600_000)
 
   it("PR-U5 writes apply in arrival order across writers: one built on another's earlier write is accepted", async () => {
@@ -220,14 +232,7 @@ describe('Room', () => {
   })
 
   it("PR-U5 several writers' interleaved writes in one transaction: a refused writer never takes the others down, one broadcast reaches everyone", async () => {
-    const seed = fuzzSeed('room batched runs')
-    const rng = createRng(seed)
-    const { room, store } = await newRoom()
-    const model = new Y.Doc()
-    const watcher = peer()
-    const seen: number[] = []
-    watcher.send = () => void seen.push(1)
-    room.addPeer(watcher)
+    const { seed, rng, room, store, model, seen } = await fuzzRoom('room batched runs')
     const writers = Array.from({ length: 4 }, () => {
       const source = new Y.Doc()
       source.clientID = 1 + rng.int(2 ** 31)
@@ -250,11 +255,7 @@ describe('Room', () => {
           const t = w.source.getText('t')
           t.insert(rng.int(t.length + 1), `b${batch}.${i} `)
           const u = Y.encodeStateAsUpdate(w.source, sv)
-          if (i === bad) {
-            const m = u.slice()
-            m[rng.int(m.length)] = rng.int(256)
-            updates.push(rng.chance(0.5) ? m : m.subarray(0, rng.int(m.length)))
-          } else updates.push(u)
+          updates.push(i === bad ? mutated(rng, u) : u)
         }
         runs.push({ w, updates, bad })
       }
@@ -311,9 +312,7 @@ describe('Room', () => {
     expect(refused).toBeGreaterThan(5)
     expect(kept).toBeGreaterThan(50)
     await room.whenIdle()
-    const replay = new Y.Doc()
-    for (const u of (await store.load('ws/doc'))!.updates) Y.applyUpdate(replay, u)
-    expect(snapshot(replay)).toBe(snapshot(model))
+    await expectStoredAs(store, model)
     // acks: cumulative per connection, never counting a refused write
     for (const w of writers) expect(w.p.acks).toEqual([...w.p.acks].sort((a, b) => a - b))
   }, 600_000)
