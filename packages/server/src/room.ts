@@ -293,7 +293,6 @@ export class Room {
       }
     }
     if (this.broken) return results
-    this.lastApply = performance.now()
     let emitted: Uint8Array[] = []
     /** Writers with an accepted update that changed something. */
     const authors = new Set<Peer>()
@@ -307,6 +306,8 @@ export class Room {
         if (result.verdict === 'ok') result.accepted++
       }
     } else {
+      // only writes that needed the document make it busy (an empty sync step 2 costs nothing)
+      this.lastApply = performance.now()
       /** The non-empty updates accepted so far, in order: what a restore applies again. */
       const applied: Uint8Array[] = []
       const origin = results.size === 1 ? writes[0]!.peer : BATCH_ORIGIN
