@@ -49,8 +49,8 @@ export interface WriteTicks {
 }
 
 /** One write (sync step 2 or update) from a subscriber. */
-export interface Write {
-  peer: Peer
+export interface Write<P extends Peer = Peer> {
+  peer: P
   update: Uint8Array
 }
 
@@ -104,7 +104,7 @@ export class Room {
   /** What the live document emitted while applying a peer's update (re-encoded by Yjs from its own state). */
   private captured: Uint8Array[] | undefined
   /** Writes waiting for {@link applyWrites}, in the order they arrived (PR-U5). */
-  private pending: { peer: Writer; update: Uint8Array }[] = []
+  private pending: Write<Writer>[] = []
   /** When writes were last applied (performance.now()). */
   private lastApply = -Infinity
 
@@ -253,7 +253,7 @@ export class Room {
     if (writes.length === 0) return
     this.pending = []
     const results = this.writeAll(writes)
-    for (const [peer, result] of results) (peer as Writer).settle(this, result.verdict)
+    for (const [peer, result] of results) peer.settle(this, result.verdict)
   }
 
   /**
@@ -284,8 +284,8 @@ export class Room {
    * what a replica already holds, and the y-websocket server echoes every
    * update too). Returns each writer's result.
    */
-  writeAll(writes: readonly Write[]): Map<Peer, RunResult> {
-    const results = new Map<Peer, RunResult>()
+  writeAll<P extends Peer>(writes: readonly Write<P>[]): Map<P, RunResult> {
+    const results = new Map<P, RunResult>()
     for (const w of writes) {
       if (!results.has(w.peer)) {
         const known = this.peers.has(w.peer) && !this.broken

@@ -35,10 +35,11 @@ export class WriteBatcher {
   /** Flushed at the end of this turn. */
   private soon: Flushable[] = []
   private soonScheduled = false
-  /** Waiting for their tick: tick time (a multiple of the interval) → connections. */
-  private readonly later = new Map<number, Flushable[]>()
-  /** Run at a tick before its connections are flushed: tick time → tasks. */
-  private readonly tasks = new Map<number, (() => void)[]>()
+  /**
+   * Waiting for their tick: tick time (a multiple of the interval) → the tasks
+   * to run then, and the connections to flush after them.
+   */
+  private readonly ticks = new Map<number, { tasks: (() => void)[]; flushes: Flushable[] }>()
   private timer: ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
 
@@ -56,28 +57,32 @@ export class WriteBatcher {
     this.timer = undefined
     this.timerAt = Infinity
     const now = performance.now()
-    let ran = false
-    for (const [at, tasks] of this.tasks) {
+    for (const [at, tick] of this.ticks) {
       if (at > now + 1) continue // timers may fire ~1 ms early
-      this.tasks.delete(at)
-      for (const task of tasks) task()
-      ran = true
-    }
-    // sockets the tasks sent to (their tick has come) leave now, not a loop phase later
-    if (ran && this.soon.length > 0) this.flushSoon()
-    for (const [at, pending] of this.later) {
-      if (at > now + 1) continue
-      this.later.delete(at)
-      for (const f of pending) f.flushWrites()
+      this.ticks.delete(at)
+      for (const task of tick.tasks) task()
+      // sockets the tasks sent to (their tick has come) leave now, not a loop phase later
+      if (tick.tasks.length > 0 && this.soon.length > 0) this.flushSoon()
+      for (const f of tick.flushes) f.flushWrites()
     }
     this.arm()
   }
 
-  /** Sets the timer for the earliest waiting flush or task. */
+  /** The tick at `at`, created (and the timer set for it) if new. */
+  private tick(at: number): { tasks: (() => void)[]; flushes: Flushable[] } {
+    let tick = this.ticks.get(at)
+    if (!tick) {
+      tick = { tasks: [], flushes: [] }
+      this.ticks.set(at, tick)
+      this.arm()
+    }
+    return tick
+  }
+
+  /** Sets the timer for the earliest waiting tick. */
   private arm(): void {
     let next = Infinity
-    for (const at of this.later.keys()) next = Math.min(next, at)
-    for (const at of this.tasks.keys()) next = Math.min(next, at)
+    for (const at of this.ticks.keys()) next = Math.min(next, at)
     if (next >= this.timerAt) return
     if (this.timer) clearTimeout(this.timer)
     this.timerAt = next
@@ -99,12 +104,7 @@ export class WriteBatcher {
       this.expedite(f)
       return true
     }
-    const bucket = this.later.get(at)
-    if (bucket) bucket.push(f)
-    else {
-      this.later.set(at, [f])
-      this.arm()
-    }
+    this.tick(at).flushes.push(f)
     return false
   }
 
@@ -124,13 +124,7 @@ export class WriteBatcher {
   beforeTick(task: () => void): void {
     const every = this.intervalMs
     if (!(every > 0)) return queueMicrotask(task) // no clock: at once
-    const at = (Math.floor(performance.now() / every) + 1) * every
-    const tasks = this.tasks.get(at)
-    if (tasks) tasks.push(task)
-    else {
-      this.tasks.set(at, [task])
-      this.arm()
-    }
+    this.tick((Math.floor(performance.now() / every) + 1) * every).tasks.push(task)
   }
 
   /**
@@ -141,7 +135,6 @@ export class WriteBatcher {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     this.timerAt = Infinity
-    this.later.clear()
-    this.tasks.clear()
+    this.ticks.clear()
   }
 }
