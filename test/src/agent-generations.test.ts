@@ -6,7 +6,7 @@
  * dropped and the new one fetched; the device's own text is kept, as a
  * conflict copy when it differs.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,6 +14,7 @@ import type { DeviceId, FileId } from '@skein/core'
 import { sha256HexSync } from '@skein/core/node'
 import { isConflictCopyName } from '@skein/agent'
 import { WorkspaceCrdt } from '@skein/workspace'
+import { uploadBlob } from '@skein/client'
 import { AgentHarness, snapshot, until } from './helpers/agent-harness.js'
 import { newClient, waitFor } from './helpers/server-helpers.js'
 
@@ -146,5 +147,60 @@ describe('a server that lost its data', () => {
     )
     expect(a.issues.map((i) => i.message).join('\n')).toContain('lost its data')
     expect([...a.errors, ...c.errors]).toEqual([])
+  }, 60_000)
+})
+
+describe('content that reaches the server after its entry', () => {
+  let h: AgentHarness
+  afterEach(async (ctx) => h.cleanup(ctx))
+
+  it('is written once it arrives, however long the device sat idle: a note and a binary file', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const text = 'written by a device that is slow to send its text\n'
+    const bytes = new Uint8Array([0, 1, 2, 3, 255, 0, 7])
+    const blobHash = sha256HexSync(bytes)
+    // Another device's entries are on the server; their content is not (yet):
+    // the device that has it is giving it back after a server lost its data.
+    const client = newClient(h.url)
+    try {
+      const doc = new Y.Doc()
+      const handle = client.open(h.workspace, doc)
+      await handle.whenSynced
+      const ws = new WorkspaceCrdt(doc, { device: 'slow' as DeviceId })
+      const meta = { size: text.length, mtime: Date.now() }
+      const id = ws.createFile('late.md', { kind: 'text', hash: sha256HexSync(text), ...meta })
+      ws.createFile('late.bin', { kind: 'binary', hash: blobHash, blob: blobHash, ...meta })
+      await waitFor(() => handle.unsyncedChanges === 0, 'the entries to be stored')
+      // The new device syncs the entries, finds no content, and its bodies sit idle
+      // for three idle periods (it used to close the note's body and never look again,
+      // and never ask for the blob again).
+      const c = await h.agent('c', {}, { bodyIdleMs: 200 })
+      await c.agent.whenIdle()
+      await new Promise((r) => setTimeout(r, 600))
+      expect(Object.keys(snapshot(c.root))).toEqual([])
+      expect(c.issues.map((i) => i.kind)).toContain('blob-missing')
+      // The content arrives.
+      const body = new Y.Doc()
+      const bodyHandle = client.open(`${h.workspace}/${id}`, body)
+      await bodyHandle.whenSynced
+      body.transact(() => {
+        body.getMap('meta').set('gen', ws.get(id)!.gen)
+        body.getText('body').insert(0, text)
+      })
+      await uploadBlob(
+        { url: h.url.replace('ws:', 'http:'), workspace: h.workspace, hash: blobHash },
+        bytes,
+      )
+      await waitFor(() => bodyHandle.unsyncedChanges === 0, 'the text to be stored')
+      await until('the late content on C', () => {
+        const snap = snapshot(c.root)
+        return snap['late.md'] === text && snap['late.bin'] !== undefined
+      })
+      expect(readFileSync(join(c.root, 'late.bin'))).toEqual(Buffer.from(bytes))
+      expect([...c.errors]).toEqual([])
+    } finally {
+      client.close()
+    }
   })
 })

@@ -28,8 +28,8 @@ export interface AgentContext {
   issue(i: AgentIssue): void
   /** Local paths left unsynced (shown in the status, not errors). */
   skipped: SkippedFiles
-  /** Asks for another pass over a file (e.g. a body that has not arrived yet). */
-  requeue(fileId: FileId): void
+  /** Asks for another pass over a file (e.g. a body that has not arrived yet), after `ms` (default 100). */
+  requeue(fileId: FileId, ms?: number): void
   /** Asks for another look at disk paths after `ms`. */
   requeuePaths(paths: string[], ms: number): void
 }

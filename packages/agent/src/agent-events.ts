@@ -67,6 +67,7 @@ export interface AgentIssue {
     | 'refused-remote'
     | 'gen-mismatch'
     | 'server-data-loss'
+    | 'blob-missing'
   message: string
 }
 

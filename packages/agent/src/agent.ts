@@ -171,7 +171,7 @@ export class Agent {
       conflict: (c) => this.emit('conflict', c),
       issue: (i) => this.emit('issue', i),
       skipped: new SkippedFiles((i) => this.emit('issue', i)),
-      requeue: (id) => queue.touchIdLater(id),
+      requeue: (id, ms) => queue.touchIdLater(id, ms),
       requeuePaths: (paths, ms) => queue.touchPathsLater(paths, ms),
     }
     this.ctx = ctx

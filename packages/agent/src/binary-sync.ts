@@ -11,6 +11,10 @@ import { usableBody } from './usable-body.js'
 
 type Agree = (disk: DiskFile, kind: 'text' | 'binary') => Promise<void>
 
+/** First and longest wait before asking the server again for a blob it does not have. */
+const MISSING_BLOB_RETRY_MS = 1_000
+const MISSING_BLOB_RETRY_MAX_MS = 60_000
+
 /** Binary files (and text over the size limit): whole-file, through the server's blob store, hash-verified both ways. */
 export class BinarySync {
   constructor(
@@ -20,17 +24,42 @@ export class BinarySync {
     private readonly pushText: (entry: FileEntry, disk: DiskFile) => Promise<boolean>,
   ) {}
 
+  /** Blobs the server did not have when asked → the wait before asking again (doubling). */
+  private readonly missing = new Map<ContentHash, number>()
+
   private async upload(disk: DiskFile): Promise<void> {
     await this.ctx.transport.putBlob(this.ctx.opts.workspace, disk.hash, disk.bytes)
   }
 
-  /** Downloads and verifies a blob. */
+  /**
+   * Downloads and verifies a blob. One the server does not have (yet: the
+   * device holding it has not sent it, e.g. while giving back what a server
+   * lost) is asked for again later, waiting twice as long each time up to a
+   * minute, and reported once.
+   */
   async fetch(entry: FileEntry): Promise<Uint8Array | undefined> {
+    const { ctx } = this
     const hash: ContentHash | undefined = entry.blob ?? entry.hash
     // Offline there is nothing to fetch from: the pass after reconnecting fetches it.
-    if (hash === undefined || !this.ctx.transport.connected) return undefined
-    const bytes = await this.ctx.transport.getBlob(this.ctx.opts.workspace, hash)
-    if (bytes === undefined) return undefined
+    if (hash === undefined || !ctx.transport.connected) return undefined
+    const bytes = await ctx.transport.getBlob(ctx.opts.workspace, hash)
+    if (bytes === undefined) {
+      const last = this.missing.get(hash)
+      const wait =
+        last === undefined ? MISSING_BLOB_RETRY_MS : Math.min(last * 2, MISSING_BLOB_RETRY_MAX_MS)
+      this.missing.set(hash, wait)
+      if (last === undefined) {
+        const path = ctx.ws.getPath(entry.id) ?? entry.id
+        ctx.issue({
+          path,
+          kind: 'blob-missing',
+          message: `The server does not have the content of ${path} (${hash.slice(0, 12)}…) yet; asking again, at least once a minute, until the device that has it sends it.`,
+        })
+      }
+      ctx.requeue(entry.id, wait)
+      return undefined
+    }
+    this.missing.delete(hash)
     if (hashBytes(bytes) !== hash)
       throw new SkeinError(
         'HASH_MISMATCH',

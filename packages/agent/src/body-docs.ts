@@ -48,6 +48,14 @@ export class BodyDocs {
   private readonly persistedEmpty = new Set<FileId>()
   private saveTimer: NodeJS.Timeout | undefined
   private readonly lastUse = new Map<FileId, number>()
+  /**
+   * Bodies whose text has not reached the server yet (empty there, or of an
+   * older generation than the entry): they stay open however long they are
+   * idle, since the update that brings the text is what triggers the next
+   * pass. Closed, nothing would — the entry's hash does not change when the
+   * text finally arrives.
+   */
+  private readonly waiting = new Set<FileId>()
   private sweeper: NodeJS.Timeout | undefined
 
   /**
@@ -85,6 +93,7 @@ export class BodyDocs {
     const idle = [...this.bodies].filter(
       ([id, b]) =>
         now - (this.lastUse.get(id) ?? 0) >= this.idleMs &&
+        !this.waiting.has(id) &&
         b.session.settled() &&
         !this.dirty.has(id),
     )
@@ -92,6 +101,20 @@ export class BodyDocs {
     for (const [id, b] of idle)
       if (this.bodies.get(id) === b && Date.now() - (this.lastUse.get(id) ?? 0) >= this.idleMs)
         this.close(id)
+  }
+
+  /**
+   * Marks a body as waiting for its text to reach the server (true) or no
+   * longer (false); a waiting body is never closed as idle.
+   */
+  setWaiting(fileId: FileId, on: boolean): void {
+    if (on && this.bodies.has(fileId)) this.waiting.add(fileId)
+    else this.waiting.delete(fileId)
+  }
+
+  /** How many open bodies wait for their text to reach the server. */
+  get waitingCount(): number {
+    return this.waiting.size
   }
 
   /** How many bodies are open. */
@@ -294,6 +317,7 @@ export class BodyDocs {
     b.session.close()
     b.doc.destroy()
     this.bodies.delete(fileId)
+    this.waiting.delete(fileId)
     this.lastUse.delete(fileId)
     this.persistedEmpty.delete(fileId)
   }
@@ -311,6 +335,7 @@ export class BodyDocs {
       b.doc.destroy()
     }
     this.bodies.clear()
+    this.waiting.clear()
   }
 
   /** A closing body whose updates the server acknowledged loses its unsent mark. */

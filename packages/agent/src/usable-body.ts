@@ -35,6 +35,7 @@ export async function usableBody(
   }
   const gen = bodyGen(body)
   if (gen !== undefined && gen !== entry.gen) {
+    ctx.bodies.setWaiting(entry.id, true)
     ctx.issue({
       path,
       kind: 'gen-mismatch',
@@ -52,8 +53,11 @@ export async function usableBody(
     // was killed between creating the entry and sending its text (chaos seed 1078968329).
     if (entry.createdBy === ctx.device && ctx.online())
       return interruptedCreate(ctx, entry, path, body)
-    return undefined // not arrived yet: a remote update to the body triggers another pass
+    // Not arrived yet: the body stays open, and the update that brings the text triggers another pass.
+    ctx.bodies.setWaiting(entry.id, true)
+    return undefined
   }
+  ctx.bodies.setWaiting(entry.id, false)
   return body
 }
 
