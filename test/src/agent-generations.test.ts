@@ -204,3 +204,40 @@ describe('content that reaches the server after its entry', () => {
     }
   })
 })
+
+describe('a note deleted before its text reached the server', () => {
+  let h: AgentHarness
+  afterEach(async (ctx) => h.cleanup(ctx))
+
+  it('no longer holds the body open that waited for the text', async () => {
+    h = new AgentHarness()
+    await h.startServer()
+    const text = 'never sent\n'
+    const client = newClient(h.url)
+    try {
+      const doc = new Y.Doc()
+      const handle = client.open(h.workspace, doc)
+      await handle.whenSynced
+      const ws = new WorkspaceCrdt(doc, { device: 'slow' as DeviceId })
+      const id = ws.createFile('gone.md', {
+        kind: 'text',
+        hash: sha256HexSync(text),
+        size: text.length,
+        mtime: Date.now(),
+      })
+      await waitFor(() => handle.unsyncedChanges === 0, 'the entry to be stored')
+      const c = await h.agent('c', {}, { bodyIdleMs: 200 })
+      await c.agent.whenIdle()
+      await new Promise((r) => setTimeout(r, 600))
+      // Waiting for the text: the one body stays open however long it is idle.
+      expect(c.agent.status().openBodies).toBe(1)
+      ws.delete(id, 'slow' as DeviceId)
+      await waitFor(() => handle.unsyncedChanges === 0, 'the delete to be stored')
+      await until('the body closed on C', () => c.agent.status().openBodies === 0)
+      expect(snapshot(c.root)).toEqual({})
+      expect([...c.errors]).toEqual([])
+    } finally {
+      client.close()
+    }
+  })
+})

@@ -265,6 +265,8 @@ export class FileSync {
     const { ctx } = this
     const entry = ctx.ws.get(fileId)
     if (!entry || entry.kind === 'folder') return
+    // A deleted entry's text is not coming: a body waiting for it may close as idle.
+    if (entry.deleted) ctx.bodies.setWaiting(fileId, false)
     const base = ctx.store.getBase(fileId)
     const path = diskPath ?? base?.path ?? ctx.ws.getPath(fileId)
     if (path === undefined) return
