@@ -15,7 +15,7 @@ import { sha256HexSync } from '@skein/core/node'
 import { isConflictCopyName } from '@skein/agent'
 import { WorkspaceCrdt } from '@skein/workspace'
 import { uploadBlob } from '@skein/client'
-import { AgentHarness, snapshot, until } from './helpers/agent-harness.js'
+import { AgentHarness, remoteDevice, snapshot, until } from './helpers/agent-harness.js'
 import { newClient, waitFor } from './helpers/server-helpers.js'
 
 const OLD = 'line 1\nline 2\n'
@@ -162,16 +162,12 @@ describe('content that reaches the server after its entry', () => {
     const blobHash = sha256HexSync(bytes)
     // Another device's entries are on the server; their content is not (yet):
     // the device that has it is giving it back after a server lost its data.
-    const client = newClient(h.url)
+    const slow = await remoteDevice(h.url, h.workspace, 'slow')
     try {
-      const doc = new Y.Doc()
-      const handle = client.open(h.workspace, doc)
-      await handle.whenSynced
-      const ws = new WorkspaceCrdt(doc, { device: 'slow' as DeviceId })
       const meta = { size: text.length, mtime: Date.now() }
-      const id = ws.createFile('late.md', { kind: 'text', hash: sha256HexSync(text), ...meta })
-      ws.createFile('late.bin', { kind: 'binary', hash: blobHash, blob: blobHash, ...meta })
-      await waitFor(() => handle.unsyncedChanges === 0, 'the entries to be stored')
+      const id = slow.ws.createFile('late.md', { kind: 'text', hash: sha256HexSync(text), ...meta })
+      slow.ws.createFile('late.bin', { kind: 'binary', hash: blobHash, blob: blobHash, ...meta })
+      await slow.stored('the entries to be stored')
       // The new device syncs the entries, finds no content, and its bodies sit idle
       // for three idle periods (it used to close the note's body and never look again,
       // and never ask for the blob again).
@@ -181,18 +177,11 @@ describe('content that reaches the server after its entry', () => {
       expect(Object.keys(snapshot(c.root))).toEqual([])
       expect(c.issues.map((i) => i.kind)).toContain('blob-missing')
       // The content arrives.
-      const body = new Y.Doc()
-      const bodyHandle = client.open(`${h.workspace}/${id}`, body)
-      await bodyHandle.whenSynced
-      body.transact(() => {
-        body.getMap('meta').set('gen', ws.get(id)!.gen)
-        body.getText('body').insert(0, text)
-      })
+      await slow.seed(id, text)
       await uploadBlob(
         { url: h.url.replace('ws:', 'http:'), workspace: h.workspace, hash: blobHash },
         bytes,
       )
-      await waitFor(() => bodyHandle.unsyncedChanges === 0, 'the text to be stored')
       await until('the late content on C', () => {
         const snap = snapshot(c.root)
         return snap['late.md'] === text && snap['late.bin'] !== undefined
@@ -200,7 +189,7 @@ describe('content that reaches the server after its entry', () => {
       expect(readFileSync(join(c.root, 'late.bin'))).toEqual(Buffer.from(bytes))
       expect([...c.errors]).toEqual([])
     } finally {
-      client.close()
+      slow.close()
     }
   })
 })
@@ -213,31 +202,27 @@ describe('a note deleted before its text reached the server', () => {
     h = new AgentHarness()
     await h.startServer()
     const text = 'never sent\n'
-    const client = newClient(h.url)
+    const slow = await remoteDevice(h.url, h.workspace, 'slow')
     try {
-      const doc = new Y.Doc()
-      const handle = client.open(h.workspace, doc)
-      await handle.whenSynced
-      const ws = new WorkspaceCrdt(doc, { device: 'slow' as DeviceId })
-      const id = ws.createFile('gone.md', {
+      const id = slow.ws.createFile('gone.md', {
         kind: 'text',
         hash: sha256HexSync(text),
         size: text.length,
         mtime: Date.now(),
       })
-      await waitFor(() => handle.unsyncedChanges === 0, 'the entry to be stored')
+      await slow.stored('the entry to be stored')
       const c = await h.agent('c', {}, { bodyIdleMs: 200 })
       await c.agent.whenIdle()
       await new Promise((r) => setTimeout(r, 600))
       // Waiting for the text: the one body stays open however long it is idle.
       expect(c.agent.status().openBodies).toBe(1)
-      ws.delete(id, 'slow' as DeviceId)
-      await waitFor(() => handle.unsyncedChanges === 0, 'the delete to be stored')
+      slow.ws.delete(id, 'slow' as DeviceId)
+      await slow.stored('the delete to be stored')
       await until('the body closed on C', () => c.agent.status().openBodies === 0)
       expect(snapshot(c.root)).toEqual({})
       expect([...c.errors]).toEqual([])
     } finally {
-      client.close()
+      slow.close()
     }
   })
 })

@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import type { DeviceId } from '@skein/core'
 import { sha256HexSync } from '@skein/core/node'
 import { WorkspaceCrdt } from '@skein/workspace'
-import { AgentHarness, readText, until } from '../helpers/agent-harness.js'
+import { AgentHarness, readText, remoteDevice, until } from '../helpers/agent-harness.js'
 import { newClient, waitFor } from '../helpers/server-helpers.js'
 
 describe('chaos regressions', () => {
@@ -63,18 +63,14 @@ describe('chaos regressions', () => {
     await h.startServer()
     const text = 'written before the crash\n'
     // What the killed agent left on the server: entries by device a, no body text.
-    const client = newClient(h.url)
+    const a0 = await remoteDevice(h.url, h.workspace, 'a')
     try {
-      const doc = new Y.Doc()
-      const handle = client.open(h.workspace, doc)
-      await handle.whenSynced
-      const ws = new WorkspaceCrdt(doc, { device: 'a' as DeviceId })
       const meta = { kind: 'text' as const, size: 9, mtime: Date.now() }
-      ws.createFile('kept.md', { ...meta, hash: sha256HexSync(text) })
-      ws.createFile('gone.md', { ...meta, hash: sha256HexSync('lost\n') })
-      await waitFor(() => handle.unsyncedChanges === 0, 'the entries to be stored')
+      a0.ws.createFile('kept.md', { ...meta, hash: sha256HexSync(text) })
+      a0.ws.createFile('gone.md', { ...meta, hash: sha256HexSync('lost\n') })
+      await a0.stored('the entries to be stored')
     } finally {
-      client.close()
+      a0.close()
     }
     // Device a restarts with the one file it still has.
     const a = await h.agent('a', { 'kept.md': text })

@@ -11,11 +11,15 @@ import {
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import WebSocket from 'ws'
+import * as Y from 'yjs'
 import { Agent } from '@skein/agent'
 import type { AgentOptions, AgentConflict, AgentIssue } from '@skein/agent'
 import type { WebSocketConstructor } from '@skein/client'
 import { SyncServer, FsBlobStore } from '@skein/server'
 import { LevelDocStore } from '@skein/store-leveldb'
+import type { DeviceId, FileId } from '@skein/core'
+import { WorkspaceCrdt } from '@skein/workspace'
+import { newClient, waitFor } from './server-helpers.js'
 
 /** Polls `cond` until it holds; throws naming `what` after `ms`. */
 export async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
@@ -220,5 +224,34 @@ export class AgentHarness {
     await Promise.all(this.agents.splice(0).map((t) => t.agent.stop().catch(() => undefined)))
     await this.stopServer()
     rmSync(this.base, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Another device writing to the workspace on the server at `url` through a
+ * plain SyncClient, with no agent: its entries have no content until the test
+ * sends some ({@link RemoteDevice.seed}, or a blob upload). `close()` when done.
+ */
+export async function remoteDevice(url: string, workspace: string, device: string) {
+  const client = newClient(url)
+  const doc = new Y.Doc()
+  const handle = client.open(workspace, doc)
+  await handle.whenSynced
+  return {
+    ws: new WorkspaceCrdt(doc, { device: device as DeviceId }),
+    /** Resolves once the server acknowledged everything written so far. */
+    stored: (what: string) => waitFor(() => handle.unsyncedChanges === 0, what),
+    /** Writes a note's body (the entry's generation and `text`) and waits for it to be stored. */
+    async seed(id: FileId, text: string): Promise<void> {
+      const body = new Y.Doc()
+      const h = client.open(`${workspace}/${id}`, body)
+      await h.whenSynced
+      body.transact(() => {
+        body.getMap('meta').set('gen', this.ws.get(id)!.gen)
+        body.getText('body').insert(0, text)
+      })
+      await waitFor(() => h.unsyncedChanges === 0, `the text of ${id} to be stored`)
+    },
+    close: () => client.close(),
   }
 }
