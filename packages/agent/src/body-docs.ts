@@ -112,11 +112,6 @@ export class BodyDocs {
     else this.waiting.delete(fileId)
   }
 
-  /** How many open bodies wait for their text to reach the server. */
-  get waitingCount(): number {
-    return this.waiting.size
-  }
-
   /** How many bodies are open. */
   get size(): number {
     return this.bodies.size
